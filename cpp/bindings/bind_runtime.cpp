@@ -1,0 +1,16 @@
+// Bindings of the runtime settings: thread count and instruction set.
+#include "array_utils.hpp"
+#include "cnnkit/dispatch.hpp"
+#include "cnnkit/parallel.hpp"
+
+namespace cnnkit {
+
+void bind_runtime(py::module_& m) {
+  m.def("get_num_threads", &get_num_threads, "Threads the kernels use.");
+  m.def("set_num_threads", &set_num_threads, py::arg("n"), "Sets the threads the kernels use.");
+  m.def("available_isas", &available_isas, "Instruction sets this CPU and build support.");
+  m.def("active_isa", &active_isa, "The instruction set the kernels use now.");
+  m.def("set_isa", &set_isa, py::arg("isa"), "Switches the kernels to another instruction set.");
+}
+
+}  // namespace cnnkit

@@ -1,0 +1,32 @@
+// The thread count of the core and the one helper every kernel parallelises with.
+#pragma once
+
+#include "cnnkit/common.hpp"
+
+namespace cnnkit {
+
+// Default: CNNKIT_NUM_THREADS, else OMP_NUM_THREADS, else the CPUs this process may run on.
+int get_num_threads();
+void set_num_threads(int n);  // 1 <= n <= 4096, else std::invalid_argument
+
+// Internal linkage (unnamed namespace): these are compiled into kernel translation units built
+// with different ISA flags, and one shared inline copy could hand AVX2 code to a baseline caller.
+namespace {
+
+// The static split of [0, count) used by parallel_for: the range of thread t of nthreads.
+inline void split_range(Index count, int nthreads, int t, Index* begin, Index* end) {
+  const Index base = count / nthreads, extra = count % nthreads;
+  *begin = t * base + (t < extra ? t : extra);
+  *end = *begin + base + (t < extra ? 1 : 0);
+}
+
+// Runs body(begin, end, thread_index) on min(count, get_num_threads()) threads, each on one
+// contiguous range, the same split on every call: per-thread partial results and the order in
+// which they are reduced are reproducible for a given thread count.
+template <typename Body>
+void parallel_for(Index count, Body&& body);
+
+}  // namespace
+}  // namespace cnnkit
+
+#include "cnnkit/parallel_impl.hpp"

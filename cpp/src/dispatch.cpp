@@ -1,0 +1,158 @@
+// Chooses the kernel table for this CPU and forwards the public kernel entry points to it.
+#include "cnnkit/dispatch.hpp"
+
+#include <atomic>
+#include <cstdlib>
+#include <vector>
+
+#include "cnnkit/conv2d.hpp"
+#include "cnnkit/gemm.hpp"
+#include "cnnkit/pool2d.hpp"
+#include "kernels/kernel_table.hpp"
+
+namespace cnnkit {
+namespace {
+
+struct IsaEntry {
+  const char* name;
+  const KernelTable& (*table)();
+  bool (*supported)();
+};
+
+// Lowest first.
+const std::vector<IsaEntry>& all_isas() {
+  static const std::vector<IsaEntry> isas = {
+      {"baseline", &baseline::kernel_table, [] { return true; }},
+#if defined(__x86_64__) && defined(CNNKIT_HAVE_X86_KERNELS)
+      {"avx2", &avx2::kernel_table,
+       [] { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }},
+      {"avx512", &avx512::kernel_table,
+       [] {
+         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+                __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
+       }},
+#endif
+  };
+  return isas;
+}
+
+// The best supported ISA, capped by CNNKIT_ISA when that names a known one.
+const KernelTable* initial_table() {
+  const char* cap = std::getenv("CNNKIT_ISA");
+  const KernelTable* chosen = nullptr;
+  for (const IsaEntry& isa : all_isas()) {
+    if (!isa.supported()) break;
+    chosen = &isa.table();
+    if (cap != nullptr && std::string(cap) == isa.name) break;
+  }
+  return chosen;
+}
+
+std::atomic<const KernelTable*> g_table{nullptr};
+
+const KernelTable& table() {
+  const KernelTable* t = g_table.load(std::memory_order_acquire);
+  if (t == nullptr) {
+    t = initial_table();
+    g_table.store(t, std::memory_order_release);
+  }
+  return *t;
+}
+
+template <typename T>
+const KernelSet<T>& kernels();
+template <>
+const KernelSet<float>& kernels<float>() { return table().f32; }
+template <>
+const KernelSet<double>& kernels<double>() { return table().f64; }
+
+}  // namespace
+
+std::vector<std::string> available_isas() {
+  std::vector<std::string> names;
+  for (const IsaEntry& isa : all_isas()) {
+    if (!isa.supported()) break;
+    names.emplace_back(isa.name);
+  }
+  return names;
+}
+
+std::string active_isa() { return table().isa; }
+
+void set_isa(const std::string& name) {
+  std::string known;
+  for (const IsaEntry& isa : all_isas()) {
+    if (name == isa.name) {
+      CNNKIT_CHECK(isa.supported(), "isa '" << name << "' is not supported by this CPU");
+      g_table.store(&isa.table(), std::memory_order_release);
+      return;
+    }
+    known += (known.empty() ? "'" : ", '") + std::string(isa.name) + "'";
+  }
+  CNNKIT_CHECK(false, "isa must be one of " << known << ", got '" << name << "'");
+}
+
+template <typename T>
+void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, bool relu, T* y) {
+  kernels<T>().conv2d_forward(g, x, w, b, relu, y);
+}
+template <typename T>
+void conv2d_backward_input(const Conv2dGeometry& g, const T* dy, const T* w, T* dx) {
+  kernels<T>().conv2d_backward_input(g, dy, w, dx);
+}
+template <typename T>
+void conv2d_backward_kernel(const Conv2dGeometry& g, const T* x, const T* dy, T* dw, T* db) {
+  kernels<T>().conv2d_backward_kernel(g, x, dy, dw, db);
+}
+template <typename T>
+void max_pool2d_forward(const Conv2dGeometry& g, const T* x, T* y) {
+  kernels<T>().max_pool2d_forward(g, x, y);
+}
+template <typename T>
+void max_pool2d_backward(const Conv2dGeometry& g, const T* x, const T* dy, T* dx) {
+  kernels<T>().max_pool2d_backward(g, x, dy, dx);
+}
+template <typename T>
+void avg_pool2d_forward(const Conv2dGeometry& g, const T* x, T* y) {
+  kernels<T>().avg_pool2d_forward(g, x, y);
+}
+template <typename T>
+void avg_pool2d_backward(const Conv2dGeometry& g, const T* dy, T* dx) {
+  kernels<T>().avg_pool2d_backward(g, dy, dx);
+}
+
+// Transposed operands are copied to plain row-major form: O(n^2) next to the O(n^3) product.
+template <typename T>
+void gemm(bool trans_a, bool trans_b, Index M, Index N, Index K, const T* a, const T* b,
+          const T* bias, bool relu, T* c) {
+  std::vector<T> a_plain, b_plain;
+  if (trans_a) {
+    a_plain.resize(M * K);
+    for (Index k = 0; k < K; ++k)
+      for (Index m = 0; m < M; ++m) a_plain[m * K + k] = a[k * M + m];
+    a = a_plain.data();
+  }
+  if (trans_b) {
+    b_plain.resize(K * N);
+    for (Index n = 0; n < N; ++n)
+      for (Index k = 0; k < K; ++k) b_plain[k * N + n] = b[n * K + k];
+    b = b_plain.data();
+  }
+  kernels<T>().gemm(M, N, K, a, b, bias, relu, c);
+}
+
+#define CNNKIT_INSTANTIATE(T)                                                                  \
+  template void conv2d_forward<T>(const Conv2dGeometry&, const T*, const T*, const T*, bool,   \
+                                  T*);                                                         \
+  template void conv2d_backward_input<T>(const Conv2dGeometry&, const T*, const T*, T*);       \
+  template void conv2d_backward_kernel<T>(const Conv2dGeometry&, const T*, const T*, T*, T*);  \
+  template void max_pool2d_forward<T>(const Conv2dGeometry&, const T*, T*);                    \
+  template void max_pool2d_backward<T>(const Conv2dGeometry&, const T*, const T*, T*);         \
+  template void avg_pool2d_forward<T>(const Conv2dGeometry&, const T*, T*);                    \
+  template void avg_pool2d_backward<T>(const Conv2dGeometry&, const T*, T*);                   \
+  template void gemm<T>(bool, bool, Index, Index, Index, const T*, const T*, const T*, bool, T*);
+CNNKIT_INSTANTIATE(float)
+CNNKIT_INSTANTIATE(double)
+#undef CNNKIT_INSTANTIATE
+
+}  // namespace cnnkit

@@ -1,0 +1,33 @@
+// The set of kernels every ISA build provides; dispatch.cpp picks one table at run time.
+#pragma once
+
+#include "cnnkit/geometry.hpp"
+
+namespace cnnkit {
+
+template <typename T>
+struct KernelSet {
+  void (*conv2d_forward)(const Conv2dGeometry&, const T* x, const T* w, const T* b, bool relu,
+                         T* y);
+  void (*conv2d_backward_input)(const Conv2dGeometry&, const T* dy, const T* w, T* dx);
+  void (*conv2d_backward_kernel)(const Conv2dGeometry&, const T* x, const T* dy, T* dw, T* db);
+  void (*max_pool2d_forward)(const Conv2dGeometry&, const T* x, T* y);
+  void (*max_pool2d_backward)(const Conv2dGeometry&, const T* x, const T* dy, T* dx);
+  void (*avg_pool2d_forward)(const Conv2dGeometry&, const T* x, T* y);
+  void (*avg_pool2d_backward)(const Conv2dGeometry&, const T* dy, T* dx);
+  // c (M,N) = a (M,K) . b (K,N) + bias (N, may be null), optional relu; all contiguous.
+  void (*gemm)(Index M, Index N, Index K, const T* a, const T* b, const T* bias, bool relu, T* c);
+};
+
+struct KernelTable {
+  const char* isa;
+  KernelSet<float> f32;
+  KernelSet<double> f64;
+};
+
+// One per ISA translation-unit set, each defined in its own namespace.
+namespace baseline { const KernelTable& kernel_table(); }
+namespace avx2 { const KernelTable& kernel_table(); }
+namespace avx512 { const KernelTable& kernel_table(); }
+
+}  // namespace cnnkit

@@ -1,0 +1,14 @@
+// Per-ISA registration hooks: each kernel file fills its part of the ISA's KernelSet.
+#pragma once
+
+#include "kernels/kernel_table.hpp"
+
+namespace cnnkit {
+namespace CNNKIT_ISA {
+
+template <typename T> void fill_conv2d_kernels(KernelSet<T>* set);
+template <typename T> void fill_pool2d_kernels(KernelSet<T>* set);
+template <typename T> void fill_gemm_kernels(KernelSet<T>* set);
+
+}  // namespace CNNKIT_ISA
+}  // namespace cnnkit

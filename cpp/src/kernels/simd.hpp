@@ -1,0 +1,48 @@
+// Portable SIMD vectors (GCC/Clang vector extensions) sized by the ISA this file is compiled for.
+//
+// Included only by kernel translation units, inside namespace cnnkit::CNNKIT_ISA, so that every
+// inline function here is a distinct symbol per ISA: no AVX2 code can leak into baseline callers.
+#pragma once
+
+#include <cstring>
+
+#ifndef CNNKIT_VEC_BYTES
+#error "kernel translation units are compiled with CNNKIT_VEC_BYTES (16, 32 or 64)"
+#endif
+
+template <typename T>
+struct Simd {
+  static constexpr int kLanes = CNNKIT_VEC_BYTES / sizeof(T);
+  typedef T Vec __attribute__((vector_size(CNNKIT_VEC_BYTES)));
+
+  static inline Vec load(const T* p) {
+    Vec v;
+    std::memcpy(&v, p, sizeof(Vec));
+    return v;
+  }
+  static inline void store(T* p, Vec v) { std::memcpy(p, &v, sizeof(Vec)); }
+  static inline Vec broadcast(T s) { return Vec{} + s; }
+  static inline Vec zero() { return Vec{}; }
+  static inline Vec relu(Vec v) { return v > zero() ? v : zero(); }
+};
+
+inline Index min_index(Index a, Index b) { return a < b ? a : b; }
+inline Index ceil_div(Index a, Index b) { return (a + b - 1) / b; }
+
+// Heap buffer aligned for vector loads, freed on scope exit.
+template <typename T>
+class Buffer {
+ public:
+  explicit Buffer(Index count) {
+    const Index bytes = ((count > 0 ? count : 1) * Index(sizeof(T)) + 63) / 64 * 64;
+    data_ = static_cast<T*>(std::aligned_alloc(64, static_cast<size_t>(bytes)));
+    if (data_ == nullptr) throw std::bad_alloc();
+  }
+  ~Buffer() { std::free(data_); }
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+  T* data() const { return data_; }
+
+ private:
+  T* data_;
+};

@@ -1,0 +1,84 @@
+// The register-tiled micro-kernel shared by convolution (forward, backward-input) and GEMM.
+//
+// A tile is NP rows of the product (output pixels, or GEMM rows) by kVecs vectors of output
+// channels (one packed block of kBlock channels). It keeps NP*kVecs accumulators in registers
+// while it reduces over taps x R: per step it loads kVecs weight vectors, broadcasts NP inputs
+// and issues NP*kVecs fused multiply-adds. Included inside namespace cnnkit::CNNKIT_ISA.
+#pragma once
+
+template <typename T>
+struct Tile {
+  using S = Simd<T>;
+  using Vec = typename S::Vec;
+  static constexpr int kPixels = 6;  // rows of the tile (6 x 2 vectors: BLIS's 6x16 on AVX2)
+  static constexpr int kVecs = 2;
+  static constexpr Index kBlock = kVecs * S::kLanes;  // channels per packed weight block
+
+  // acc[p] += sum_{t < taps, r < R} src(t, p)[r] * wp[(t*R + r)*kBlock + 0..kBlock).
+  // src(t, p) returns the R inputs of row p at tap t, or nullptr where that tap reads padding.
+  template <int NP, typename SrcFn>
+  static inline void accumulate(Index taps, Index R, const T* wp, const T* zeros, SrcFn&& src,
+                                Vec (&acc)[NP][kVecs]) {
+    for (Index t = 0; t < taps; ++t) {
+      const T* s[NP];
+      bool any = false;
+      for (int p = 0; p < NP; ++p) {
+        s[p] = src(t, p);
+        any |= s[p] != nullptr;
+        if (s[p] == nullptr) s[p] = zeros;
+      }
+      if (!any) continue;
+      const T* wt = wp + t * R * kBlock;
+      for (Index r = 0; r < R; ++r) {
+        Vec w[kVecs];
+#pragma GCC unroll 4
+        for (int j = 0; j < kVecs; ++j) w[j] = S::load(wt + r * kBlock + j * S::kLanes);
+#pragma GCC unroll 8
+        for (int p = 0; p < NP; ++p) {
+          const Vec xv = S::broadcast(s[p][r]);
+#pragma GCC unroll 4
+          for (int j = 0; j < kVecs; ++j) acc[p][j] += xv * w[j];
+        }
+      }
+    }
+  }
+
+  // Writes the first `count` (<= kBlock) channels of each accumulator row p to out + p*stride.
+  template <int NP>
+  static inline void store(const Vec (&acc)[NP][kVecs], Index count, bool relu, T* out,
+                           Index stride) {
+    for (int p = 0; p < NP; ++p) {
+      Vec v[kVecs];
+      for (int j = 0; j < kVecs; ++j) v[j] = relu ? S::relu(acc[p][j]) : acc[p][j];
+      if (count == kBlock) {
+        for (int j = 0; j < kVecs; ++j) S::store(out + p * stride + j * S::kLanes, v[j]);
+      } else {
+        T lanes[kBlock];
+        std::memcpy(lanes, v, sizeof(lanes));
+        for (Index i = 0; i < count; ++i) out[p * stride + i] = lanes[i];
+      }
+    }
+  }
+
+  // Sets every accumulator row to the kBlock values at `init` (zero when null).
+  template <int NP>
+  static inline void init(const T* init, Vec (&acc)[NP][kVecs]) {
+    for (int p = 0; p < NP; ++p)
+      for (int j = 0; j < kVecs; ++j)
+        acc[p][j] = init ? S::load(init + j * S::kLanes) : S::zero();
+  }
+};
+
+// Calls f.template operator()<NP>() with NP = n, for 1 <= n <= Tile::kPixels: the tail of a row
+// gets a narrower tile instead of a scalar loop.
+template <typename F>
+inline void with_rows(int n, F&& f) {
+  switch (n) {
+    case 1: f(std::integral_constant<int, 1>{}); break;
+    case 2: f(std::integral_constant<int, 2>{}); break;
+    case 3: f(std::integral_constant<int, 3>{}); break;
+    case 4: f(std::integral_constant<int, 4>{}); break;
+    case 5: f(std::integral_constant<int, 5>{}); break;
+    default: f(std::integral_constant<int, 6>{}); break;
+  }
+}
