@@ -59,14 +59,12 @@ const KernelTable& table() {
   return *t;
 }
 
-template <typename T>
-const KernelSet<T>& kernels();
-template <>
-const KernelSet<float>& kernels<float>() { return table().f32; }
-template <>
-const KernelSet<double>& kernels<double>() { return table().f64; }
-
 }  // namespace
+
+template <>
+const KernelSet<float>& active_kernels<float>() { return table().f32; }
+template <>
+const KernelSet<double>& active_kernels<double>() { return table().f64; }
 
 std::vector<std::string> available_isas() {
   std::vector<std::string> names;
@@ -94,31 +92,31 @@ void set_isa(const std::string& name) {
 
 template <typename T>
 void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, bool relu, T* y) {
-  kernels<T>().conv2d_forward(g, x, w, b, relu, y);
+  active_kernels<T>().conv2d_forward(g, x, w, b, relu, y);
 }
 template <typename T>
 void conv2d_backward_input(const Conv2dGeometry& g, const T* dy, const T* w, T* dx) {
-  kernels<T>().conv2d_backward_input(g, dy, w, dx);
+  active_kernels<T>().conv2d_backward_input(g, dy, w, dx);
 }
 template <typename T>
 void conv2d_backward_kernel(const Conv2dGeometry& g, const T* x, const T* dy, T* dw, T* db) {
-  kernels<T>().conv2d_backward_kernel(g, x, dy, dw, db);
+  active_kernels<T>().conv2d_backward_kernel(g, x, dy, dw, db);
 }
 template <typename T>
 void max_pool2d_forward(const Conv2dGeometry& g, const T* x, T* y) {
-  kernels<T>().max_pool2d_forward(g, x, y);
+  active_kernels<T>().max_pool2d_forward(g, x, y);
 }
 template <typename T>
 void max_pool2d_backward(const Conv2dGeometry& g, const T* x, const T* dy, T* dx) {
-  kernels<T>().max_pool2d_backward(g, x, dy, dx);
+  active_kernels<T>().max_pool2d_backward(g, x, dy, dx);
 }
 template <typename T>
 void avg_pool2d_forward(const Conv2dGeometry& g, const T* x, T* y) {
-  kernels<T>().avg_pool2d_forward(g, x, y);
+  active_kernels<T>().avg_pool2d_forward(g, x, y);
 }
 template <typename T>
 void avg_pool2d_backward(const Conv2dGeometry& g, const T* dy, T* dx) {
-  kernels<T>().avg_pool2d_backward(g, dy, dx);
+  active_kernels<T>().avg_pool2d_backward(g, dy, dx);
 }
 
 // Transposed operands are copied to plain row-major form: O(n^2) next to the O(n^3) product.
@@ -138,7 +136,7 @@ void gemm(bool trans_a, bool trans_b, Index M, Index N, Index K, const T* a, con
       for (Index k = 0; k < K; ++k) b_plain[k * N + n] = b[n * K + k];
     b = b_plain.data();
   }
-  kernels<T>().gemm(M, N, K, a, b, bias, relu, c);
+  active_kernels<T>().gemm(M, N, K, a, b, bias, relu, c);
 }
 
 #define CNNKIT_INSTANTIATE(T)                                                                  \

@@ -25,6 +25,10 @@ struct KernelTable {
   KernelSet<double> f64;
 };
 
+// The kernels of the ISA in use (dispatch.cpp): what the public entry points call.
+template <typename T>
+const KernelSet<T>& active_kernels();
+
 // One per ISA translation-unit set, each defined in its own namespace.
 namespace baseline { const KernelTable& kernel_table(); }
 namespace avx2 { const KernelTable& kernel_table(); }
