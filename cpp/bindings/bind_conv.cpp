@@ -62,6 +62,25 @@ py::tuple backward(const py::handle& x_obj, const py::handle& w_obj, const py::h
   return py::make_tuple(input_grad ? py::object(dx) : py::none(), dw, db);
 }
 
+// The input gradient alone (x gives only the shape): lets benchmarks time it apart from dw.
+template <typename T>
+py::array backward_input(const py::handle& x_obj, const py::handle& w_obj,
+                         const py::handle& dy_obj, const std::vector<Index>& strides,
+                         const std::string& padding, const std::vector<Index>& dilation) {
+  const Array<T> x = require<T>(x_obj, "x", 4), w = require<T>(w_obj, "kernel", 4);
+  const Array<T> dy = require<T>(dy_obj, "grad_output", 4);
+  const Conv2dGeometry g = conv_geometry(x, w, strides, padding, dilation);
+  require_shape(dy, "grad_output", {g.N, g.OH, g.OW, g.OC});
+  Array<T> dx = empty<T>({g.N, g.H, g.W, g.C});
+  const T *wp = w.data(), *dyp = dy.data();
+  T* dxp = dx.mutable_data();
+  {
+    py::gil_scoped_release release;
+    conv2d_backward_input<T>(g, dyp, wp, dxp);
+  }
+  return std::move(dx);
+}
+
 }  // namespace
 
 void bind_conv(py::module_& m) {
@@ -85,6 +104,16 @@ void bind_conv(py::module_& m) {
       py::arg("x"), py::arg("kernel"), py::arg("grad_output"), py::arg("strides"),
       py::arg("padding"), py::arg("dilation_rate"), py::arg("input_grad"),
       "Returns (grad_x or None, grad_kernel, grad_bias).");
+  m.def(
+      "conv2d_backward_input",
+      [](py::handle x, py::handle w, py::handle dy, std::vector<Index> strides,
+         std::string padding, std::vector<Index> dilation) {
+        return is_double(x) ? backward_input<double>(x, w, dy, strides, padding, dilation)
+                            : backward_input<float>(x, w, dy, strides, padding, dilation);
+      },
+      py::arg("x"), py::arg("kernel"), py::arg("grad_output"), py::arg("strides"),
+      py::arg("padding"), py::arg("dilation_rate"),
+      "Returns grad_x only (x supplies the shape).");
 }
 
 }  // namespace cnnkit

@@ -1,0 +1,113 @@
+"""Helpers shared by the benchmark scripts: options, the instruction-set cap, timing, peaks.
+
+The instruction set is capped before torch is imported, for both libraries at once:
+``--isa avx2`` sets CNNKIT_ISA for cnnkit and ONEDNN_MAX_CPU_ISA / ATEN_CPU_CAPABILITY /
+MKL_ENABLE_INSTRUCTIONS for PyTorch, so an AVX-512 machine can stand in for an AVX2 one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+# What each --isa value means to PyTorch's libraries (oneDNN, ATen's vectorised code, MKL).
+_TORCH_ISA_ENV = {
+    "avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2",
+             "MKL_ENABLE_INSTRUCTIONS": "AVX2"},
+    "avx512": {},
+    "baseline": {"ONEDNN_MAX_CPU_ISA": "SSE41", "ATEN_CPU_CAPABILITY": "default",
+                 "MKL_ENABLE_INSTRUCTIONS": "SSE4_2"},
+}
+
+# g++ flags that give benchmarks/peak.cpp the vector width of each kernel path.
+_PEAK_FLAGS = {
+    "baseline": [],
+    "avx2": ["-mavx2", "-mfma"],
+    "avx512": ["-mavx512f", "-mfma"],
+}
+
+
+def parser(description: str, default_out: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--threads", type=int, default=1, help="threads for both libraries")
+    p.add_argument("--isa", choices=sorted(_TORCH_ISA_ENV), default=None,
+                   help="cap the instruction set of cnnkit and PyTorch (default: best here)")
+    p.add_argument("--repeat", type=int, default=9, help="timed runs per measurement (median)")
+    p.add_argument("--json", default=default_out, help="where to write the results")
+    return p
+
+
+def cap_isa(isa: str | None) -> None:
+    """Caps both libraries' instruction set; call before importing torch or cnnkit."""
+    if isa is None:
+        return
+    os.environ["CNNKIT_ISA"] = isa
+    for key, value in _TORCH_ISA_ENV[isa].items():
+        os.environ[key] = value
+
+
+def median_seconds(fn: Callable[[], object], repeat: int, warmup: int = 2,
+                   budget: float = 20.0) -> float:
+    """Median wall time of fn() over `repeat` runs after `warmup` runs (fewer if over budget)."""
+    for _ in range(warmup):
+        fn()
+    times: list[float] = []
+    start = time.perf_counter()
+    while len(times) < repeat and (len(times) < 3 or time.perf_counter() - start < budget):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def measure_peak(kind: str, isa: str, threads: int) -> float | None:
+    """GFLOP/s ("fma") or GB/s ("triad") from benchmarks/peak.cpp built for `isa`; None without g++."""
+    with tempfile.TemporaryDirectory() as tmp:
+        exe = Path(tmp) / "peak"
+        build = ["g++", "-O2", "-fopenmp", *_PEAK_FLAGS[isa], str(HERE / "peak.cpp"), "-o", str(exe)]
+        try:
+            subprocess.run(build, check=True, capture_output=True)
+            out = subprocess.run([str(exe), kind, str(threads)], check=True, capture_output=True,
+                                 text=True)
+        except (OSError, subprocess.CalledProcessError):
+            return None
+        return float(out.stdout.split()[-1])
+
+
+def geomean(values: list[float]) -> float:
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else float("nan")
+
+
+def machine() -> dict:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": model or platform.processor(), "cpus": os.cpu_count()}
+
+
+def write_json(path: str, payload: dict) -> None:
+    Path(path).write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"results written to {path}")
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table, so the output pastes into benchmarks/README.md as is."""
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
