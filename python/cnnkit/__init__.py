@@ -1,7 +1,17 @@
 """cnnkit: convolutional networks for CPUs, with a Keras-compatible API."""
 
-from cnnkit import ops
+from cnnkit import callbacks, datasets, losses, metrics, ops, optimizers, utils
 from cnnkit._core import get_num_threads, set_num_threads
 
-__all__ = ["get_num_threads", "ops", "set_num_threads"]
+__all__ = [
+    "callbacks",
+    "datasets",
+    "get_num_threads",
+    "losses",
+    "metrics",
+    "ops",
+    "optimizers",
+    "set_num_threads",
+    "utils",
+]
 __version__ = "0.1.0"
