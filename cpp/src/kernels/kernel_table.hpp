@@ -17,6 +17,8 @@ struct KernelSet {
   void (*avg_pool2d_backward)(const Conv2dGeometry&, const T* dy, T* dx);
   // c (M,N) = a (M,K) . b (K,N) + bias (N, may be null), optional relu; all contiguous.
   void (*gemm)(Index M, Index N, Index K, const T* a, const T* b, const T* bias, bool relu, T* c);
+  // y (OH,OW) = correlation of the padded plane xe (OH+KH-1, OW+KW-1) with w (KH,KW).
+  void (*filter2d)(Index OH, Index OW, Index KH, Index KW, const T* xe, const T* w, T* y);
 };
 
 struct KernelTable {

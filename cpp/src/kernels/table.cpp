@@ -17,6 +17,8 @@ KernelTable make_table() {
   fill_pool2d_kernels(&table.f64);
   fill_gemm_kernels(&table.f32);
   fill_gemm_kernels(&table.f64);
+  fill_filter2d_kernels(&table.f32);
+  fill_filter2d_kernels(&table.f64);
   return table;
 }
 }  // namespace
