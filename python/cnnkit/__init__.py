@@ -1,16 +1,22 @@
 """cnnkit: convolutional networks for CPUs, with a Keras-compatible API."""
 
 from cnnkit import callbacks, datasets, losses, metrics, ops, optimizers, utils
+from cnnkit import activations, initializers, layers, models, regularizers
 from cnnkit._core import get_num_threads, set_num_threads
 
 __all__ = [
+    "activations",
     "callbacks",
     "datasets",
     "get_num_threads",
+    "initializers",
+    "layers",
     "losses",
     "metrics",
+    "models",
     "ops",
     "optimizers",
+    "regularizers",
     "set_num_threads",
     "utils",
 ]
