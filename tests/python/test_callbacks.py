@@ -324,3 +324,80 @@ def test_base_callback_hooks_and_batch_aliases():
     LinearRegressor().fit(x, y, epochs=2, callbacks_list=[counter])
     assert counter.batches == 8
     assert counter.params["steps"] == 4
+
+
+# ---- with the real Sequential.fit ---------------------------------------------------------
+
+def _classifier(learning_rate=0.1):
+    from cnnkit import layers, models, utils
+
+    utils.set_random_seed(0)
+    model = models.Sequential([layers.Input((4,)), layers.Dense(8, activation="relu"),
+                               layers.Dense(3, activation="softmax")])
+    model.compile(optimizer=optimizers.SGD(learning_rate), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def _classes(n, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 4)).astype(np.float32)
+    return x, np.argmax(x[:, :3], axis=1)
+
+
+def test_sequential_fit_with_all_callbacks(tmp_path):
+    from cnnkit import models
+
+    model = _classifier()
+    x, y = _classes(64, 0)
+    pattern = str(tmp_path / "ckpt-{epoch}.cnnkit")
+    chain = [
+        callbacks.ModelCheckpoint(pattern),
+        callbacks.CSVLogger(tmp_path / "log.csv"),
+        # After epoch 0 the rate drops to zero, so the later epochs cannot move the weights.
+        callbacks.LearningRateScheduler(lambda epoch, lr: 0.1 if epoch == 0 else 0.0),
+    ]
+    history = model.fit(x, y, epochs=3, batch_size=16, verbose=0, callbacks=chain,
+                        validation_data=_classes(16, 1))
+    assert sorted(history.history) == ["accuracy", "learning_rate", "loss", "val_accuracy",
+                                       "val_loss"]
+    assert history.history["learning_rate"] == [0.1, 0.0, 0.0]
+    first, last = models.load_model(tmp_path / "ckpt-1.cnnkit"), models.load_model(
+        tmp_path / "ckpt-3.cnnkit")
+    for a, b in zip(first.get_weights(), last.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(last.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with open(tmp_path / "log.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [row["epoch"] for row in rows] == ["0", "1", "2"]
+    assert float(rows[2]["val_loss"]) == pytest.approx(history.history["val_loss"][2])
+
+
+def test_sequential_early_stopping_restores_best_weights(tmp_path):
+    from cnnkit import models
+
+    model = _classifier()
+    x, y = _classes(64, 2)
+    checkpoint = callbacks.ModelCheckpoint(str(tmp_path / "m-{epoch}.cnnkit"))
+    # No later epoch can beat the first by 100, so training stops after the second epoch
+    # and the first epoch's weights come back.
+    stopper = callbacks.EarlyStopping(monitor="loss", min_delta=100, restore_best_weights=True)
+    history = model.fit(x, y, epochs=10, batch_size=16, verbose=0,
+                        callbacks=[stopper, checkpoint])
+    assert history.epoch == [0, 1]
+    best = models.load_model(tmp_path / "m-1.cnnkit").get_weights()
+    for a, b in zip(best, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    moved = models.load_model(tmp_path / "m-2.cnnkit").get_weights()
+    assert not all(np.array_equal(a, b) for a, b in zip(best, moved))
+
+
+def test_sequential_early_stopping_on_val_accuracy_stops():
+    model = _classifier(learning_rate=0.0)  # nothing improves, so patience runs out
+    x, y = _classes(32, 3)
+    stopper = callbacks.EarlyStopping(monitor="val_accuracy", patience=2)
+    history = model.fit(x, y, epochs=10, batch_size=8, verbose=0, callbacks=[stopper],
+                        validation_split=0.25)
+    assert history.epoch == [0, 1, 2]
+    assert stopper.stopped_epoch == 2

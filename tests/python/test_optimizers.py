@@ -241,8 +241,19 @@ def test_set_state_before_first_apply():
     np.testing.assert_allclose(w, _step(optimizers.Adam(), [1.0, 1.0], [1.0, 1.0]), rtol=0)
 
 
+def test_set_state_accepts_one_element_iterations():
+    opt = optimizers.SGD(0.1, decay=1.0)
+    opt.set_state({"iterations": np.array([3])})
+    assert opt.iterations == 3
+    assert opt.current_learning_rate() == pytest.approx(0.025)
+
+
 def test_set_state_rejects_bad_states():
     opt = optimizers.Adam()
+    with pytest.raises(ValueError, match=r"non-negative integer scalar, got array\(\[1, 2\]\)"):
+        opt.set_state({"iterations": np.array([1, 2])})
+    with pytest.raises(ValueError, match="non-negative integer scalar"):
+        opt.set_state({"iterations": np.array(-1)})
     with pytest.raises(ValueError, match="'iterations'"):
         opt.set_state({})
     with pytest.raises(ValueError, match=r"Unexpected key 'mystery/0'"):

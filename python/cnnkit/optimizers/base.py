@@ -145,11 +145,12 @@ class Optimizer:
         if not isinstance(state, dict) or "iterations" not in state:
             raise ValueError("set_state expects the dict get_state returned, with 'iterations'")
         iterations = np.asarray(state["iterations"])
-        if iterations.shape != () or iterations.dtype.kind not in "iu" or iterations < 0:
+        # A one-element array is accepted too: some containers cannot store 0-d arrays.
+        if iterations.size != 1 or iterations.dtype.kind not in "iu" or iterations.item() < 0:
             raise ValueError(f"state['iterations'] must be a non-negative integer scalar, "
                              f"got {state['iterations']!r}")
         slots = self._slots_from_state(state)
-        self.iterations = int(iterations)
+        self.iterations = int(iterations.item())
         self._slots = slots
         self._scratch_buffers = []
 
