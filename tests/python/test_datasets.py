@@ -232,6 +232,39 @@ def cifar_batch_bytes(data, labels, numpy_module=None):
     return payload
 
 
+def python2_batch_bytes(data, labels):
+    """A batch as Python 2's cPickle wrote the original files: protocol 2, str (not unicode)
+    keys, numpy.core names, typecodes and raw data as byte strings."""
+
+    def string(value):
+        return (b"U" + bytes([len(value)]) + value if len(value) < 256
+                else b"T" + struct.pack("<I", len(value)) + value)
+
+    def small_int(value):
+        return b"K" + bytes([value]) if value < 256 else b"M" + struct.pack("<H", value)
+
+    dtype = (b"cnumpy\ndtype\n" + string(b"u1") + small_int(0) + small_int(1) + b"\x87R"
+             + b"(" + small_int(3) + string(b"|") + b"NNN" + b"J\xff\xff\xff\xff" * 2
+             + small_int(0) + b"tb")
+    array = (b"cnumpy.core.multiarray\n_reconstruct\n" + b"cnumpy\nndarray\n" + small_int(0)
+             + b"\x85" + string(b"b") + b"\x87R"
+             + b"(" + small_int(1) + small_int(data.shape[0]) + small_int(data.shape[1])
+             + b"\x86" + dtype + b"\x89" + string(data.tobytes()) + b"tb")
+    label_list = b"](" + b"".join(small_int(v) for v in labels) + b"e"
+    return (b"\x80\x02}(" + string(b"data") + array + string(b"labels") + label_list
+            + string(b"batch_label") + string(b"training batch 1 of 5") + b"u.")
+
+
+def test_cifar10_reads_python2_pickles(tmp_path):
+    batches = write_cifar(tmp_path / "cifar", seed=4)
+    data = np.random.default_rng(8).integers(0, 256, (3, 3072)).astype(np.uint8)
+    (tmp_path / "cifar" / "test_batch").write_bytes(python2_batch_bytes(data, [7, 0, 9]))
+    (x_train, _), (x_test, y_test) = cifar10.load_data(path=tmp_path / "cifar")
+    np.testing.assert_array_equal(x_test, expected_images(data))
+    np.testing.assert_array_equal(y_test, [[7], [0], [9]])
+    assert x_train.shape[0] == 5 * len(batches[0][1])
+
+
 def write_cifar(folder, per_batch=4, seed=0, numpy_module=None):
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
