@@ -330,6 +330,19 @@ def test_cifar10_refuses_pickles_that_run_code(tmp_path):
     assert b"system" in evil  # pickle.load would have run it
 
 
+class _CallsNdarray:
+    def __reduce__(self):
+        return (np.ndarray, ((1 << 40,),))
+
+
+def test_cifar10_refuses_to_call_numpy_constructors(tmp_path):
+    write_cifar(tmp_path / "cifar")
+    payload = pickle.dumps({b"data": _CallsNdarray(), b"labels": [0]}, protocol=2)
+    (tmp_path / "cifar" / "data_batch_1").write_bytes(payload)
+    with pytest.raises(ValueError, match="data_batch_1: not a valid CIFAR python batch"):
+        cifar10.load_data(path=tmp_path / "cifar")
+
+
 def test_cifar10_refuses_object_arrays(tmp_path):
     write_cifar(tmp_path / "cifar")
     payload = pickle.dumps({b"data": np.array([1, "x"], dtype=object), b"labels": [0]},

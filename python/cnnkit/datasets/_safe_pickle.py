@@ -3,9 +3,9 @@
 The batches are pickled dicts of strings, lists of ints and one numpy uint8 array.
 ``pickle.load`` would call whatever global a file names; this unpickler resolves only the
 handful of globals such data needs, each wrapped so it can build nothing else:
-- numpy's ``_reconstruct`` (under ``numpy.core`` or ``numpy._core``), ``numpy.ndarray`` and
-  ``numpy.dtype``: only empty plain ndarrays of numeric dtypes, filled by the file's
-  ``__setstate__`` data (no object arrays, so no arbitrary objects inside arrays);
+- numpy's ``_reconstruct`` (under ``numpy.core`` or ``numpy._core``), ``numpy.ndarray`` (only
+  as its argument) and ``numpy.dtype``: only empty plain ndarrays of numeric dtypes, filled
+  by the file's ``__setstate__`` data (no object arrays, so no arbitrary objects inside);
 - ``_codecs.encode`` with "latin1": how Python 3 pickles bytes at protocol 2.
 Any other global raises ValueError naming it.
 """
@@ -20,9 +20,14 @@ from typing import Any
 import numpy as np
 
 
+class _NdarrayMarker:
+    """Stands for numpy.ndarray, which a file only names as _reconstruct's first argument;
+    handing out the real class would let a file allocate arrays of any size by calling it."""
+
+
 def _reconstruct(subtype: Any, shape: Any, typecode: Any) -> np.ndarray:
     """numpy's pickle constructor, limited to an empty plain ndarray (filled by setstate)."""
-    if subtype is not np.ndarray:
+    if subtype is not _NdarrayMarker:
         raise pickle.UnpicklingError(f"only numpy.ndarray may be rebuilt, got {subtype!r}")
     if not isinstance(shape, tuple) or any(not isinstance(n, int) for n in shape) \
             or int(np.prod(shape)) != 0:
@@ -52,7 +57,7 @@ def _latin1_encode(text: Any, encoding: Any = "utf-8") -> bytes:
 _ALLOWED = {
     ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
     ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
-    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "ndarray"): _NdarrayMarker,
     ("numpy", "dtype"): _dtype,
     ("_codecs", "encode"): _latin1_encode,
 }
