@@ -262,6 +262,8 @@ def get(identifier: Any, loss: Any = None) -> Metric:
                 f"{', '.join(['accuracy', 'acc', *sorted(_NAMES)])}"
             )
         return factory(name=identifier)
+    if isinstance(identifier, type) and issubclass(identifier, Metric):
+        return identifier()
     if callable(identifier) and identifier in _FUNCTIONS:
         return _FUNCTIONS[identifier](name=identifier.__name__)
     if callable(identifier) and not isinstance(identifier, type):

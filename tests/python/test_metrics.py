@@ -95,6 +95,7 @@ def test_get_names_instances_and_functions():
     assert type(metrics.get("binary_accuracy")) is metrics.BinaryAccuracy
     assert type(metrics.get("categorical_accuracy")) is metrics.CategoricalAccuracy
     assert type(metrics.get("sparse_categorical_accuracy")) is metrics.SparseCategoricalAccuracy
+    assert type(metrics.get(metrics.BinaryAccuracy)) is metrics.BinaryAccuracy
     instance = metrics.CategoricalAccuracy(name="top1")
     assert metrics.get(instance) is instance
     by_function = metrics.get(metrics.sparse_categorical_accuracy)
