@@ -63,9 +63,9 @@ def _check_against_probe(model: Sequential, layer_index: int, input_shape: tuple
             first = field["start"][axis] + unit[axis] * field["jump"][axis]
             last = first + field["size"][axis] - 1
             low, high = seen[:, axis].min(), seen[:, axis].max()
-            assert max(first, 0) <= low and high <= min(last, spatial[axis] - 1), (
-                f"unit {unit} axis {axis}: sees rows {low}..{high}, field {first}..{last}"
-            )
+            message = f"unit {unit} axis {axis}: sees {low}..{high}, field {first}..{last}"
+            assert max(first, 0) <= low, message
+            assert high <= min(last, spatial[axis] - 1), message
             if first >= 0 and last < spatial[axis]:
                 assert (low, high) == (first, last), f"unit {unit} axis {axis}"
             else:
@@ -206,7 +206,7 @@ def test_dense_and_flatten_have_no_receptive_field() -> None:
         receptive_field(model, "flat")
     with pytest.raises(ValueError, match=r'"flat" \(Flatten\) has no receptive field'):
         receptive_field(model, "fc")
-    with pytest.raises(ValueError, match='No layer named "nope".*conv2d'):
+    with pytest.raises(ValueError, match=r'No layer named "nope".*conv2d'):
         receptive_field(model, "nope")
     with pytest.raises(ValueError, match="layer index 7 is out of range for a model with 3"):
         receptive_field(model, 7)

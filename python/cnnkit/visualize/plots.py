@@ -201,6 +201,7 @@ def plot_history(history: object, path: str | os.PathLike | None = None) -> obje
         )
     names = [key for key in values if not key.startswith("val_")]
     names += [key[4:] for key in values if key.startswith("val_") and key[4:] not in values]
+    names.sort(key=lambda name: name != "loss")  # the loss first, then fit's order
     figure = new_figure("plot_history", 4.0 * len(names), 3.2)
     for index, name in enumerate(names):
         ax = figure.add_subplot(1, len(names), index + 1)
