@@ -19,6 +19,7 @@ __all__ = [
     "leaky_relu",
     "linear",
     "relu",
+    "relu_backward",
     "serialize",
     "sigmoid",
     "softmax",
@@ -42,8 +43,9 @@ def relu(x: np.ndarray) -> np.ndarray:
     return np.maximum(x, 0)
 
 
-def _relu_backward(y: np.ndarray, dy: np.ndarray) -> np.ndarray:
-    return np.where(y > 0, dy, 0).astype(dy.dtype, copy=False)
+def relu_backward(y: np.ndarray, dy: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    # A multiply by the boolean mask is several times faster than np.where on large arrays.
+    return np.multiply(dy, y > 0, out=out)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -108,7 +110,7 @@ _ACTIVATIONS = {
     activation.name: activation
     for activation in (
         Activation("linear", linear, _linear_backward),
-        Activation("relu", relu, _relu_backward),
+        Activation("relu", relu, relu_backward),
         Activation("sigmoid", sigmoid, _sigmoid_backward),
         Activation("tanh", tanh, _tanh_backward),
         Activation("elu", elu, _elu_backward),

@@ -251,12 +251,23 @@ class ActivationMixin:
 
     activation: activations.Activation
     output_logits: bool = False
+    _grad_buffer: np.ndarray | None = None
 
     def _activate(self, z: np.ndarray) -> np.ndarray:
         return z if self.output_logits else self.activation.forward(z)
 
     def _activation_grad(self, y: np.ndarray, dy: np.ndarray) -> np.ndarray:
-        return dy if self.output_logits else self.activation.backward(y, dy)
+        if self.output_logits:
+            return dy
+        if self.activation.name != "relu":
+            return self.activation.backward(y, dy)
+        # ReLU's mask runs on every conv output each step: write it into an array kept from
+        # the previous step instead of allocating (and page-faulting) a new one.
+        buffer = self._grad_buffer
+        dtype = np.result_type(dy.dtype, np.float32)
+        if buffer is None or buffer.shape != dy.shape or buffer.dtype != dtype:
+            buffer = self._grad_buffer = np.empty(dy.shape, dtype)
+        return activations.relu_backward(y, dy, out=buffer)
 
 
 def _dims(shape: Sequence[int]) -> tuple[int, ...]:
