@@ -1,5 +1,8 @@
-// 2-D filtering entry point: validates the geometry, extends each plane past its edges by the
-// boundary rule into a scratch buffer, and hands that padded plane to the active ISA's kernel.
+// 2-D filtering entry point: validates the geometry, then splits the output into bands of rows
+// (and chunks of columns, so that one long row, a 1-D signal, still splits). Each work item
+// copies the part of the plane its band reads, extended past the edges by the boundary rule,
+// into a small per-thread buffer that stays in cache, and runs the active ISA's kernel on it.
+// The input is read from memory once; no padded copy of the whole plane is ever made.
 // Semantics: cnnkit/filter2d.hpp.
 #include "cnnkit/filter2d.hpp"
 
@@ -53,45 +56,55 @@ Index extend_index(Index i, Index n, Boundary boundary) {
   return k < n ? k : 2 * n - 1 - k;
 }
 
-// Padded row of width PW whose column c reads column c - pad_left of `row`, or `fill` when row
-// is null (a row above or below the plane under kFill) or the column is outside under kFill.
+constexpr Index kBandRows = 32;     // output rows of a work item
+constexpr Index kChunkCols = 2048;  // output columns of a work item
+
+// Padded columns [c0, c1) of a padded row, written to out[0, c1 - c0): column c reads column
+// c - pad_left of `row`, extended by the boundary rule; all `fill` when row is null (a row
+// above or below the plane under kFill).
 template <typename T>
-void extend_row(const Filter2dGeometry& g, const T* row, T fill, Index PW, T* out) {
+void extend_row(const Filter2dGeometry& g, const T* row, T fill, Index c0, Index c1, T* out) {
   if (row == nullptr) {
-    std::fill(out, out + PW, fill);
+    std::fill(out, out + (c1 - c0), fill);
     return;
   }
-  const Index inside_begin = std::clamp(g.pad_left, Index(0), PW);
-  const Index inside_end = std::clamp(g.pad_left + g.W, Index(0), PW);
-  std::memcpy(out + inside_begin, row + (inside_begin - g.pad_left),
+  const Index inside_begin = std::clamp(g.pad_left, c0, c1);
+  const Index inside_end = std::clamp(g.pad_left + g.W, c0, c1);
+  std::memcpy(out + (inside_begin - c0), row + (inside_begin - g.pad_left),
               sizeof(T) * (inside_end - inside_begin));
   auto outside = [&](Index c) {
     return g.boundary == Boundary::kFill ? fill : row[extend_index(c - g.pad_left, g.W, g.boundary)];
   };
-  for (Index c = 0; c < inside_begin; ++c) out[c] = outside(c);
-  for (Index c = inside_end; c < PW; ++c) out[c] = outside(c);
+  for (Index c = c0; c < inside_begin; ++c) out[c - c0] = outside(c);
+  for (Index c = inside_end; c < c1; ++c) out[c - c0] = outside(c);
 }
 
 }  // namespace
 
 template <typename T>
 void filter2d(const Filter2dGeometry& g, const T* x, const T* w, T fill, T* y) {
-  const Index PH = g.OH + g.KH - 1, PW = g.OW + g.KW - 1;
-  std::vector<T> padded(static_cast<size_t>(PH * PW));
-  for (Index p = 0; p < g.P; ++p) {
-    const T* plane = x + p * g.H * g.W;
-    parallel_for(PH, [&](Index begin, Index end, int) {
-      for (Index r = begin; r < end; ++r) {
-        Index source = r - g.pad_top;
+  const Index bands = (g.OH + kBandRows - 1) / kBandRows;
+  const Index chunks = (g.OW + kChunkCols - 1) / kChunkCols;
+  const Index ldx = std::min(kChunkCols, g.OW) + g.KW - 1;
+  const Index buffer_rows = std::min(kBandRows, g.OH) + g.KH - 1;
+  parallel_for(g.P * bands * chunks, [&](Index begin, Index end, int) {
+    std::vector<T> band(static_cast<size_t>(buffer_rows * ldx));
+    for (Index item = begin; item < end; ++item) {
+      const Index p = item / (bands * chunks), i0 = (item / chunks) % bands * kBandRows;
+      const Index j0 = item % chunks * kChunkCols;
+      const Index rows = std::min(kBandRows, g.OH - i0), cols = std::min(kChunkCols, g.OW - j0);
+      const T* plane = x + p * g.H * g.W;
+      for (Index r = 0; r < rows + g.KH - 1; ++r) {
+        Index source = i0 + r - g.pad_top;
         if (source < 0 || source >= g.H)
           source = g.boundary == Boundary::kFill ? -1 : extend_index(source, g.H, g.boundary);
-        extend_row(g, source < 0 ? nullptr : plane + source * g.W, fill, PW,
-                   padded.data() + r * PW);
+        extend_row(g, source < 0 ? nullptr : plane + source * g.W, fill, j0, j0 + cols + g.KW - 1,
+                   band.data() + r * ldx);
       }
-    });
-    active_kernels<T>().filter2d(g.OH, g.OW, g.KH, g.KW, padded.data(), w,
-                                 y + p * g.OH * g.OW);
-  }
+      active_kernels<T>().filter2d(rows, cols, g.KH, g.KW, band.data(), ldx, w,
+                                   y + (p * g.OH + i0) * g.OW + j0, g.OW);
+    }
+  });
 }
 
 template void filter2d<float>(const Filter2dGeometry&, const float*, const float*, float, float*);

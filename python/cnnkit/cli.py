@@ -14,6 +14,8 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
+from cnnkit.image.cli import add_filter_command
+
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
 
@@ -185,6 +187,7 @@ def _positive_int(text: str) -> int:
 
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     add_train_command,
+    add_filter_command,
     add_summary_command,
 ]
 

@@ -43,8 +43,10 @@ std::vector<FilterCase> filter_cases(int random_count, unsigned seed) {
            {1, 1}, {2, 2}, {1, 4}, {4, 1}, {2, 5}, {6, 3}, {9, 9}, {11, 4}})
     for (auto [h, w] : std::vector<std::pair<Index, Index>>{{1, 1}, {3, 2}, {8, 13}, {17, 40}})
       add_modes(2, h, w, kh, kw, &cases);
-  // A row longer than one work chunk (2048 columns), as a 1-D signal is filtered.
+  // A row longer than one work chunk (2048 columns), as a 1-D signal is filtered, and planes
+  // split into several bands (32 rows) and chunks at once.
   add_modes(1, 1, 5000, 1, 9, &cases);
+  add_modes(2, 40, 2060, 2, 3, &cases);
   // Pads beyond one kernel: wrap and symm must repeat their pattern several times.
   cases.push_back({1, 3, 2, 4, 5, 12, 11, 7, 9});
   cases.push_back({1, 1, 1, 3, 3, 6, 6, 4, 4});

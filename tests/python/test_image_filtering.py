@@ -286,3 +286,25 @@ def test_box() -> None:
 def test_kernel_builder_errors(call, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# ---------------------------------------------------------------- a network seeded by a kernel
+
+
+def test_conv2d_layer_initialised_with_the_edge_kernel() -> None:
+    from cnnkit import layers
+
+    rng = np.random.default_rng(6)
+    x = rng.random((2, 9, 11, 1)).astype(np.float32)
+    layer = layers.Conv2D(1, 3, padding="same", use_bias=False, kernel_initializer=kernels.EDGE)
+    y = layer(x)
+    assert y.shape == (2, 9, 11, 1)
+    for n in range(2):
+        np.testing.assert_allclose(
+            y[n, :, :, 0], scipy.signal.correlate2d(x[n, :, :, 0], kernels.EDGE, "same"),
+            rtol=1e-5, atol=1e-5,
+        )
+        np.testing.assert_allclose(
+            y[n, :, :, 0], image.correlate2d(x[n, :, :, 0], kernels.EDGE), rtol=1e-5, atol=1e-5
+        )
+    np.testing.assert_array_equal(layer.get_weights()[0][:, :, 0, 0], kernels.EDGE)

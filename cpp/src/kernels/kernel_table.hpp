@@ -17,8 +17,10 @@ struct KernelSet {
   void (*avg_pool2d_backward)(const Conv2dGeometry&, const T* dy, T* dx);
   // c (M,N) = a (M,K) . b (K,N) + bias (N, may be null), optional relu; all contiguous.
   void (*gemm)(Index M, Index N, Index K, const T* a, const T* b, const T* bias, bool relu, T* c);
-  // y (OH,OW) = correlation of the padded plane xe (OH+KH-1, OW+KW-1) with w (KH,KW).
-  void (*filter2d)(Index OH, Index OW, Index KH, Index KW, const T* xe, const T* w, T* y);
+  // y (rows,OW) = correlation of the padded band xe (rows+KH-1, OW+KW-1) with w (KH,KW);
+  // ldx, ldy: row strides of xe and y. Serial: the caller splits the work.
+  void (*filter2d)(Index rows, Index OW, Index KH, Index KW, const T* xe, Index ldx, const T* w,
+                   T* y, Index ldy);
 };
 
 struct KernelTable {
