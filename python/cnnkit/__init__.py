@@ -2,6 +2,7 @@
 
 from cnnkit import callbacks, datasets, losses, metrics, ops, optimizers, utils
 from cnnkit import activations, initializers, layers, models, regularizers
+from cnnkit import image, signal
 from cnnkit._core import get_num_threads, set_num_threads
 
 __all__ = [
@@ -9,6 +10,7 @@ __all__ = [
     "callbacks",
     "datasets",
     "get_num_threads",
+    "image",
     "initializers",
     "layers",
     "losses",
@@ -18,6 +20,7 @@ __all__ = [
     "optimizers",
     "regularizers",
     "set_num_threads",
+    "signal",
     "utils",
 ]
 __version__ = "0.1.0"
