@@ -256,3 +256,21 @@ def test_model_without_input_shape_builds_on_first_fit():
     model.compile(optimizer="adam", loss="mse")
     model.fit(np.ones((4, 3), np.float32), np.ones((4, 1), np.float32), verbose=0)
     assert model.input_shape == (None, 3) and model.output_shape == (None, 1)
+
+
+def test_channels_first_model_matches_channels_last_with_the_same_weights():
+    def build(data_format, shape):
+        return Sequential([
+            Input(shape),
+            Conv2D(3, 3, activation="relu", data_format=data_format),
+            MaxPooling2D(data_format=data_format),
+            Flatten(data_format=data_format),
+            Dense(2, activation="softmax"),
+        ])
+
+    last = build("channels_last", (6, 6, 1))
+    first = build("channels_first", (1, 6, 6))
+    first.set_weights(last.get_weights())
+    x, _ = _data(4)
+    np.testing.assert_allclose(first.predict(x.transpose(0, 3, 1, 2), verbose=0),
+                               last.predict(x, verbose=0), rtol=1e-6)
