@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from cnnkit.image.cli import add_filter_command
+from cnnkit.visualize.cli import add_visualize_command
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
@@ -34,31 +35,67 @@ def add_train_command(subparsers: argparse._SubParsersAction) -> None:
             "accuracy, and save the model (.cnnkit) and a training-curve PNG."
         ),
     )
-    parser.add_argument("--model", choices=["seed-a", "seed-b"], default=TRAIN_DEFAULTS["model"],
-                        help="seed-a: the lecture's first example; seed-b: its second "
-                             "(default: %(default)s)")
-    parser.add_argument("--epochs", type=_positive_int, default=TRAIN_DEFAULTS["epochs"],
-                        help="passes over the training set (default: %(default)s)")
-    parser.add_argument("--batch-size", type=_positive_int, default=TRAIN_DEFAULTS["batch_size"],
-                        help="samples per gradient step (default: %(default)s)")
-    parser.add_argument("--optimizer", default=TRAIN_DEFAULTS["optimizer"],
-                        choices=["sgd", "adam", "rmsprop", "adagrad", "adadelta"],
-                        help="sgd is the lecture's SGD(lr=0.01, decay=1e-6, momentum=0.9, "
-                             "nesterov=True); the others use Keras defaults (default: %(default)s)")
-    parser.add_argument("--output", default="runs",
-                        help="folder for the model file and the PNG (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0,
-                        help="random seed for initialisation, shuffling and dropout "
-                             "(default: %(default)s)")
-    parser.add_argument("--threads", type=_positive_int, default=None,
-                        help="compute threads (default: every core this process may use)")
-    parser.add_argument("--limit", type=_positive_int, default=None,
-                        help="use only the first N training and N test images (quick runs)")
-    parser.add_argument("--data", default=None,
-                        help="folder holding the Fashion-MNIST IDX files (default: the usual "
-                             "search path, see cnnkit.datasets)")
-    parser.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1,
-                        help="0 silent, 1 progress bars, 2 one line per epoch (default: 1)")
+    parser.add_argument(
+        "--model",
+        choices=["seed-a", "seed-b"],
+        default=TRAIN_DEFAULTS["model"],
+        help="seed-a: the lecture's first example; seed-b: its second (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--epochs",
+        type=_positive_int,
+        default=TRAIN_DEFAULTS["epochs"],
+        help="passes over the training set (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=TRAIN_DEFAULTS["batch_size"],
+        help="samples per gradient step (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--optimizer",
+        default=TRAIN_DEFAULTS["optimizer"],
+        choices=["sgd", "adam", "rmsprop", "adagrad", "adadelta"],
+        help="sgd is the lecture's SGD(lr=0.01, decay=1e-6, momentum=0.9, "
+        "nesterov=True); the others use Keras defaults (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--output",
+        default="runs",
+        help="folder for the model file and the PNG (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="random seed for initialisation, shuffling and dropout (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=None,
+        help="compute threads (default: every core this process may use)",
+    )
+    parser.add_argument(
+        "--limit",
+        type=_positive_int,
+        default=None,
+        help="use only the first N training and N test images (quick runs)",
+    )
+    parser.add_argument(
+        "--data",
+        default=None,
+        help="folder holding the Fashion-MNIST IDX files (default: the usual "
+        "search path, see cnnkit.datasets)",
+    )
+    parser.add_argument(
+        "--verbose",
+        type=int,
+        choices=[0, 1, 2],
+        default=1,
+        help="0 silent, 1 progress bars, 2 one line per epoch (default: 1)",
+    )
     parser.set_defaults(handler=run_train)
 
 
@@ -88,15 +125,26 @@ def run_train(args: argparse.Namespace) -> int:
     y_train, y_test = to_categorical(y_train, 10), to_categorical(y_test, 10)
 
     model = SEED_MODELS[args.model](input_shape=(28, 28, 1), num_classes=10)
-    model.compile(loss="categorical_crossentropy", optimizer=_make_optimizer(args.optimizer),
-                  metrics=["accuracy"])
+    model.compile(
+        loss="categorical_crossentropy",
+        optimizer=_make_optimizer(args.optimizer),
+        metrics=["accuracy"],
+    )
     if args.verbose:
         model.summary()
-        print(f"Training on {len(x_train)} images, testing on {len(x_test)}, "
-              f"{cnnkit.get_num_threads()} threads")
+        print(
+            f"Training on {len(x_train)} images, testing on {len(x_test)}, "
+            f"{cnnkit.get_num_threads()} threads"
+        )
     start = time.perf_counter()
-    history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
-                        verbose=args.verbose, validation_data=(x_test, y_test))
+    history = model.fit(
+        x_train,
+        y_train,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        verbose=args.verbose,
+        validation_data=(x_test, y_test),
+    )
     elapsed = time.perf_counter() - start
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=512, verbose=0)
     print(f"Test loss: {test_loss:.4f}")
@@ -110,8 +158,11 @@ def run_train(args: argparse.Namespace) -> int:
     try:
         _save_training_curve(history.history, stem + ".png", args.model)
     except ImportError:
-        print("matplotlib is not installed, so no training curve was drawn "
-              "(pip install 'cnnkit[viz]')", file=sys.stderr)
+        print(
+            "matplotlib is not installed, so no training curve was drawn "
+            "(pip install 'cnnkit[viz]')",
+            file=sys.stderr,
+        )
     else:
         print(f"Saved the training curve to {stem}.png")
     return 0
@@ -149,9 +200,14 @@ def add_summary_command(subparsers: argparse._SubParsersAction) -> None:
         help="print a model's layer table",
         description="Print the Keras-style summary of a seed network or of a saved model file.",
     )
-    parser.add_argument("model", nargs="?", default="seed-a", metavar="seed-a|seed-b|MODEL_FILE",
-                        help="seed-a: the lecture's first example on 28x28x1 (default); seed-b: "
-                             "its second, on 100x100x3; or a file written by model.save")
+    parser.add_argument(
+        "model",
+        nargs="?",
+        default="seed-a",
+        metavar="seed-a|seed-b|MODEL_FILE",
+        help="seed-a: the lecture's first example on 28x28x1 (default); seed-b: "
+        "its second, on 100x100x3; or a file written by model.save",
+    )
     parser.set_defaults(handler=run_summary)
 
 
@@ -168,8 +224,10 @@ def run_summary(args: argparse.Namespace) -> int:
             print(f"cnnkit summary: {error}", file=sys.stderr)
             return 1
     else:
-        print(f"cnnkit summary: {args.model!r} is neither seed-a, seed-b nor an existing "
-              "model file", file=sys.stderr)
+        print(
+            f"cnnkit summary: {args.model!r} is neither seed-a, seed-b nor an existing model file",
+            file=sys.stderr,
+        )
         return 2
     model.summary()
     return 0
@@ -189,6 +247,7 @@ SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     add_train_command,
     add_filter_command,
     add_summary_command,
+    add_visualize_command,
 ]
 
 

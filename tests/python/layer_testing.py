@@ -22,8 +22,14 @@ def _numeric_gradient(f, array: np.ndarray) -> np.ndarray:
     return grad
 
 
-def check_gradients(layer, x: np.ndarray, training: bool = False, seed: int = 0,
-                    rtol: float = 1e-5, atol: float = 1e-7) -> None:
+def check_gradients(
+    layer,
+    x: np.ndarray,
+    training: bool = False,
+    seed: int = 0,
+    rtol: float = 1e-5,
+    atol: float = 1e-7,
+) -> None:
     """Compares backward's dx and weight gradients with central differences in float64.
 
     The scalar is sum(y * r) for a fixed random r, so every output element contributes

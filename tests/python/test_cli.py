@@ -7,20 +7,28 @@ import subprocess
 import sys
 
 import pytest
-
 from cnnkit.models import load_model
 
 
 def _run(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cnnkit", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=600, env={**os.environ, "COLUMNS": "80"})
+    return subprocess.run(
+        [sys.executable, "-m", "cnnkit", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+        env={**os.environ, "COLUMNS": "80"},
+    )
 
 
 def test_summary_default_is_seed_a():
     result = _run("summary")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith('Model: "sequential"\n')
-    assert "│ conv2d (Conv2D)                 │ (None, 26, 26, 32)     │           320 │" in result.stdout
+    assert (
+        "│ conv2d (Conv2D)                 │ (None, 26, 26, 32)     │           320 │"
+        in result.stdout
+    )
     assert " Total params: 1,199,882 (4.58 MB)" in result.stdout
 
 
@@ -34,7 +42,10 @@ def test_summary_seed_b():
 def test_summary_of_a_missing_file_fails_clearly():
     result = _run("summary", "no/such/model.cnnkit")
     assert result.returncode == 2
-    assert "'no/such/model.cnnkit' is neither seed-a, seed-b nor an existing model file" in result.stderr
+    assert (
+        "'no/such/model.cnnkit' is neither seed-a, seed-b nor an existing model file"
+        in result.stderr
+    )
 
 
 @pytest.mark.parametrize("command", [[], ["train"], ["summary"]])
@@ -43,8 +54,16 @@ def test_help(command):
     assert result.returncode == 0
     assert result.stdout.startswith("usage: cnnkit")
     if command == ["train"]:
-        for option in ("--epochs", "--batch-size", "--optimizer", "--model", "--output", "--seed",
-                       "--threads", "--limit"):
+        for option in (
+            "--epochs",
+            "--batch-size",
+            "--optimizer",
+            "--model",
+            "--output",
+            "--seed",
+            "--threads",
+            "--limit",
+        ):
             assert option in result.stdout
 
 
@@ -56,12 +75,27 @@ def test_no_subcommand_is_a_usage_error():
 
 def test_train_on_a_subset_writes_model_and_curve(tmp_path):
     out = tmp_path / "runs"
-    result = _run("train", "--limit", "256", "--epochs", "2", "--batch-size", "64",
-                  "--output", str(out), "--seed", "3", "--threads", "1")
+    result = _run(
+        "train",
+        "--limit",
+        "256",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "64",
+        "--output",
+        str(out),
+        "--seed",
+        "3",
+        "--threads",
+        "1",
+    )
     assert result.returncode == 0, result.stderr
-    assert "Epoch 1/2" in result.stdout and "Epoch 2/2" in result.stdout
+    assert "Epoch 1/2" in result.stdout
+    assert "Epoch 2/2" in result.stdout
     assert " Total params: 1,199,882" in result.stdout
-    assert "Test loss: " in result.stdout and "Test accuracy: " in result.stdout
+    assert "Test loss: " in result.stdout
+    assert "Test accuracy: " in result.stdout
     model_file = out / "seed-a-fashion-mnist.cnnkit"
     png = out / "seed-a-fashion-mnist.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -79,4 +113,5 @@ def test_summary_of_a_corrupt_file(tmp_path):
     path.write_bytes(b"garbage")
     result = _run("summary", str(path))
     assert result.returncode == 1
-    assert "bad.cnnkit" in result.stderr and "not a valid cnnkit model file" in result.stderr
+    assert "bad.cnnkit" in result.stderr
+    assert "not a valid cnnkit model file" in result.stderr

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from cnnkit import layers
 from cnnkit.datasets import fashion_mnist
 from cnnkit.models.seeds import seed_a
@@ -19,8 +18,11 @@ def test_seed_model_a_reaches_78_percent_after_one_epoch():
     layers.reset_names()
     set_random_seed(0)
     model = seed_a()
-    model.compile(loss="categorical_crossentropy", metrics=["accuracy"],
-                  optimizer=SGD(lr=0.01, decay=1e-6, momentum=0.9, nesterov=True))
+    model.compile(
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+        optimizer=SGD(lr=0.01, decay=1e-6, momentum=0.9, nesterov=True),
+    )
     history = model.fit(x_train, to_categorical(y_train, 10), batch_size=32, epochs=1, verbose=0)
     loss, accuracy = model.evaluate(x_test, to_categorical(y_test, 10), batch_size=500, verbose=0)
     assert history.history["loss"][0] < 1.0

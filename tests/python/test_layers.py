@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from cnnkit import layers, regularizers
 from cnnkit.layers import (
     Activation,
@@ -41,32 +40,47 @@ def _to_first(x: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- gradient checks
 
 GRADIENT_CASES = {
-    "conv2d_relu": (lambda f: Conv2D(3, (3, 2), activation="relu", data_format=f, **F64), (2, 6, 5, 2)),
+    "conv2d_relu": (
+        lambda f: Conv2D(3, (3, 2), activation="relu", data_format=f, **F64),
+        (2, 6, 5, 2),
+    ),
     "conv2d_strided_same": (
-        lambda f: Conv2D(2, 3, strides=(2, 1), padding="same", data_format=f, **F64), (2, 7, 5, 3)),
+        lambda f: Conv2D(2, 3, strides=(2, 1), padding="same", data_format=f, **F64),
+        (2, 7, 5, 3),
+    ),
     "conv2d_dilated_tanh": (
         lambda f: Conv2D(2, 2, dilation_rate=(2, 1), activation="tanh", data_format=f, **F64),
-        (1, 6, 5, 2)),
+        (1, 6, 5, 2),
+    ),
     "conv2d_no_bias_sigmoid": (
         lambda f: Conv2D(2, 3, use_bias=False, activation="sigmoid", data_format=f, **F64),
-        (2, 5, 5, 1)),
+        (2, 5, 5, 1),
+    ),
     "conv1d_relu": (lambda f: Conv1D(3, 3, activation="relu", data_format=f, **F64), (2, 9, 2)),
     "conv1d_same_strided": (
-        lambda f: Conv1D(2, 4, strides=2, padding="same", data_format=f, **F64), (2, 7, 3)),
+        lambda f: Conv1D(2, 4, strides=2, padding="same", data_format=f, **F64),
+        (2, 7, 3),
+    ),
     "max_pool2d": (lambda f: MaxPooling2D(data_format=f, **F64), (2, 6, 4, 3)),
     "max_pool2d_same_overlap": (
         lambda f: MaxPooling2D((3, 3), strides=2, padding="same", data_format=f, **F64),
-        (2, 7, 6, 2)),
+        (2, 7, 6, 2),
+    ),
     "avg_pool2d_same": (
         lambda f: AveragePooling2D((3, 2), strides=(2, 2), padding="same", data_format=f, **F64),
-        (2, 5, 5, 2)),
+        (2, 5, 5, 2),
+    ),
     "max_pool1d": (lambda f: MaxPooling1D(3, strides=2, data_format=f, **F64), (2, 9, 2)),
-    "avg_pool1d_same": (lambda f: AveragePooling1D(2, padding="same", data_format=f, **F64),
-                        (2, 7, 3)),
+    "avg_pool1d_same": (
+        lambda f: AveragePooling1D(2, padding="same", data_format=f, **F64),
+        (2, 7, 3),
+    ),
     "global_max": (lambda f: GlobalMaxPooling2D(data_format=f, **F64), (2, 4, 3, 5)),
     "global_avg": (lambda f: GlobalAveragePooling2D(data_format=f, **F64), (2, 4, 3, 5)),
     "global_avg_keepdims": (
-        lambda f: GlobalAveragePooling2D(data_format=f, keepdims=True, **F64), (2, 3, 3, 2)),
+        lambda f: GlobalAveragePooling2D(data_format=f, keepdims=True, **F64),
+        (2, 3, 3, 2),
+    ),
     "flatten": (lambda f: Flatten(data_format=f, **F64), (2, 3, 4, 2)),
 }
 
@@ -120,8 +134,14 @@ def test_batch_normalization_gradients(training, axis, shape):
     layer.build_for(shape)
     gamma, beta, mean, var = layer.get_weights()
     rng = np.random.default_rng(3)
-    layer.set_weights([gamma + rng.random(gamma.shape), beta + rng.standard_normal(beta.shape),
-                       rng.standard_normal(mean.shape), 1 + rng.random(var.shape)])
+    layer.set_weights(
+        [
+            gamma + rng.random(gamma.shape),
+            beta + rng.standard_normal(beta.shape),
+            rng.standard_normal(mean.shape),
+            1 + rng.random(var.shape),
+        ]
+    )
     check_gradients(layer, _x(*shape), training=training)
 
 
@@ -131,14 +151,15 @@ def test_batch_normalization_matches_numpy_and_updates_moving_statistics():
     y = layer(x, training=True)
     expected = (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-3)
     np.testing.assert_allclose(y, expected, atol=1e-12)
-    gamma, beta, moving_mean, moving_var = layer.get_weights()
+    _, _, moving_mean, moving_var = layer.get_weights()
     np.testing.assert_allclose(moving_mean, 0.1 * x.mean(0))
     np.testing.assert_allclose(moving_var, 0.9 + 0.1 * x.var(0))
     np.testing.assert_allclose(
         layer(x, training=False), (x - moving_mean) / np.sqrt(moving_var + 1e-3)
     )
     assert layer.count_params() == 12
-    assert len(layer.trainable_weights) == 2 and len(layer.non_trainable_weights) == 2
+    assert len(layer.trainable_weights) == 2
+    assert len(layer.non_trainable_weights) == 2
 
 
 def test_l2_regularizer_adds_to_loss_and_gradient():
@@ -180,13 +201,15 @@ def test_conv2d_forward_matches_reference_in_both_formats(dtype):
     bias = bias + 0.1
     last.set_weights([kernel, bias])
     y = last(x)
-    assert y.dtype == dtype and y.shape == (2, 3, 5, 4)
+    assert y.dtype == dtype
+    assert y.shape == (2, 3, 5, 4)
     reference = np.maximum(_correlate_reference(x.astype(np.float64), kernel, bias, (2, 1)), 0)
     tolerance = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(y, reference, rtol=tolerance, atol=tolerance)
 
-    first = Conv2D(4, (3, 2), strides=(2, 1), activation="relu", data_format="channels_first",
-                   dtype=dtype)
+    first = Conv2D(
+        4, (3, 2), strides=(2, 1), activation="relu", data_format="channels_first", dtype=dtype
+    )
     first.build_for((None, 3, 7, 6))
     first.set_weights([kernel, bias])
     np.testing.assert_allclose(first(_to_first(x)), _to_first(y), rtol=tolerance, atol=tolerance)
@@ -194,8 +217,7 @@ def test_conv2d_forward_matches_reference_in_both_formats(dtype):
 
 def test_flatten_channels_first_uses_channels_last_order():
     x = _x(2, 3, 4, 5)  # N, H, W, C
-    np.testing.assert_array_equal(Flatten(data_format="channels_first")(_to_first(x)),
-                                  Flatten()(x))
+    np.testing.assert_array_equal(Flatten(data_format="channels_first")(_to_first(x)), Flatten()(x))
 
 
 def test_pooling_forward_values():
@@ -288,7 +310,9 @@ def test_get_set_weights_round_trip_and_in_place_update():
     for got, want in zip(layer.get_weights(), new):
         np.testing.assert_array_equal(got, want.astype(np.float32))
     assert layer.kernel is kernel_array  # the optimizer's arrays stay the same objects
-    with pytest.raises(ValueError, match=r"weight 0 has shape \(3, 3, 2, 4\), got an array of shape \(3, 3, 1, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"weight 0 has shape \(3, 3, 2, 4\), got an array of shape \(3, 3, 1, 4\)"
+    ):
         layer.set_weights([np.zeros((3, 3, 1, 4)), np.zeros(4)])
     with pytest.raises(ValueError, match="expects 2 weight arrays, got 1"):
         layer.set_weights([np.zeros((3, 3, 2, 4))])
@@ -300,9 +324,14 @@ def test_get_set_weights_round_trip_and_in_place_update():
 def test_wrong_input_shape_names_expected_and_received():
     layer = Conv2D(4, 3)
     layer(np.zeros((1, 8, 8, 2), np.float32))
-    with pytest.raises(ValueError, match=r"expected shape=\(None, 8, 8, 2\), found shape=\(1, 8, 8, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"expected shape=\(None, 8, 8, 2\), found shape=\(1, 8, 8, 3\)"
+    ):
         layer(np.zeros((1, 8, 8, 3), np.float32))
-    with pytest.raises(ValueError, match=r"must be 4-D \(batch, rows, cols, channels\); received input_shape=\(None, 8, 8\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"must be 4-D \(batch, rows, cols, channels\); received input_shape=\(None, 8, 8\)",
+    ):
         Conv2D(4, 3)(np.zeros((1, 8, 8), np.float32))
     with pytest.raises(ValueError, match=r"larger than the input \(2, 2\)"):
         Conv2D(4, 3)(np.zeros((1, 2, 2, 1), np.float32))
@@ -334,7 +363,10 @@ def test_bad_arguments(make, message):
 def test_keras_style_unique_names():
     layers.reset_names()
     assert [Conv2D(1, 1).name, Conv2D(1, 1).name, Conv2D(1, 1).name] == [
-        "conv2d", "conv2d_1", "conv2d_2"]
+        "conv2d",
+        "conv2d_1",
+        "conv2d_2",
+    ]
     assert MaxPooling2D().name == "max_pooling2d"
     assert GlobalAveragePooling2D().name == "global_average_pooling2d"
     assert BatchNormalization().name == "batch_normalization"
@@ -351,7 +383,9 @@ def test_array_kernel_initializer_for_single_channel_filters():
     full = Conv2D(1, 3, kernel_initializer=sobel.reshape(3, 3, 1, 1))
     full.build_for((None, 6, 6, 1))
     np.testing.assert_array_equal(full.kernel[..., 0, 0], sobel)
-    with pytest.raises(ValueError, match=r"array has shape \(3, 3\), but the weight has shape \(3, 3, 2, 1\)"):
+    with pytest.raises(
+        ValueError, match=r"array has shape \(3, 3\), but the weight has shape \(3, 3, 2, 1\)"
+    ):
         Conv2D(1, 3, kernel_initializer=sobel).build_for((None, 6, 6, 2))
 
 
@@ -376,8 +410,14 @@ def test_glorot_uniform_uses_keras_conv_fans_and_he_normal_is_truncated():
 @pytest.mark.parametrize(
     "make",
     [
-        lambda: Conv2D(3, (3, 2), strides=2, padding="same", activation="relu",
-                       kernel_regularizer=regularizers.L2(0.1)),
+        lambda: Conv2D(
+            3,
+            (3, 2),
+            strides=2,
+            padding="same",
+            activation="relu",
+            kernel_regularizer=regularizers.L2(0.1),
+        ),
         lambda: Conv1D(2, 3, dilation_rate=2, data_format="channels_first"),
         lambda: MaxPooling2D((3, 3), strides=1, padding="same"),
         lambda: AveragePooling1D(3),

@@ -12,11 +12,9 @@ import zipfile
 
 import numpy as np
 import pytest
-
 from cnnkit import layers, regularizers
 from cnnkit.layers import BatchNormalization, Conv2D, Dense, Dropout, Flatten, Input, MaxPooling2D
-from cnnkit.models import Sequential, load_model
-from cnnkit.models import saving
+from cnnkit.models import Sequential, load_model, saving
 from cnnkit.optimizers import SGD, Adam
 from cnnkit.utils import set_random_seed, to_categorical
 
@@ -28,18 +26,24 @@ def _data(n=48):
 
 
 def _model(optimizer=None):
-    model = Sequential([
-        Input((8, 8, 1)),
-        Conv2D(4, 3, activation="relu", kernel_regularizer=regularizers.l2(1e-3)),
-        MaxPooling2D(),
-        BatchNormalization(),
-        Dropout(0.25, seed=3),
-        Flatten(),
-        Dropout(0.1),
-        Dense(3, activation="softmax"),
-    ], name="small")
-    model.compile(optimizer=optimizer or SGD(lr=0.01, decay=1e-6, momentum=0.9, nesterov=True),
-                  loss="categorical_crossentropy", metrics=["accuracy"])
+    model = Sequential(
+        [
+            Input((8, 8, 1)),
+            Conv2D(4, 3, activation="relu", kernel_regularizer=regularizers.l2(1e-3)),
+            MaxPooling2D(),
+            BatchNormalization(),
+            Dropout(0.25, seed=3),
+            Flatten(),
+            Dropout(0.1),
+            Dense(3, activation="softmax"),
+        ],
+        name="small",
+    )
+    model.compile(
+        optimizer=optimizer or SGD(lr=0.01, decay=1e-6, momentum=0.9, nesterov=True),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     return model
 
 
@@ -49,8 +53,9 @@ def _seeded():
     set_random_seed(0)
 
 
-@pytest.mark.parametrize("optimizer", [lambda: SGD(lr=0.01, decay=1e-6, momentum=0.9, nesterov=True),
-                                       lambda: Adam()])
+@pytest.mark.parametrize(
+    "optimizer", [lambda: SGD(lr=0.01, decay=1e-6, momentum=0.9, nesterov=True), lambda: Adam()]
+)
 def test_round_trip_is_exact_and_training_continues_identically(tmp_path, optimizer):
     x, y = _data()
     model = _model(optimizer())
@@ -61,7 +66,7 @@ def test_round_trip_is_exact_and_training_continues_identically(tmp_path, optimi
 
     assert loaded.name == "small"
     assert [layer.name for layer in loaded.layers] == [layer.name for layer in model.layers]
-    assert [l.get_config() for l in loaded.layers] == [l.get_config() for l in model.layers]
+    assert [la.get_config() for la in loaded.layers] == [la.get_config() for la in model.layers]
     for a, b in zip(model.get_weights(), loaded.get_weights()):
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(a, b)
@@ -137,8 +142,9 @@ def test_killed_save_never_corrupts_the_file(tmp_path):
     path = tmp_path / "model.cnnkit"
     Sequential([Input((2000,)), Dense(1000)]).save(path)
     for delay in (0.3, 0.55, 0.8):
-        process = subprocess.Popen([sys.executable, "-c", _SAVE_FOREVER, str(path)],
-                                   stdout=subprocess.PIPE, text=True)
+        process = subprocess.Popen(
+            [sys.executable, "-c", _SAVE_FOREVER, str(path)], stdout=subprocess.PIPE, text=True
+        )
         assert process.stdout.readline().strip() == "ready"
         time.sleep(delay)
         os.kill(process.pid, signal.SIGKILL)
@@ -155,7 +161,9 @@ def test_corrupt_and_truncated_files_give_a_clear_error(tmp_path):
 
     truncated = tmp_path / "truncated.cnnkit"
     truncated.write_bytes(data[: len(data) // 2])
-    with pytest.raises(ValueError, match=r"Cannot load '.*truncated\.cnnkit': not a valid cnnkit model file"):
+    with pytest.raises(
+        ValueError, match=r"Cannot load '.*truncated\.cnnkit': not a valid cnnkit model file"
+    ):
         load_model(truncated)
 
     garbage = tmp_path / "garbage.cnnkit"
@@ -199,5 +207,5 @@ def test_unknown_layer_class_in_file_is_rejected(tmp_path):
     with zipfile.ZipFile(path, "w") as archive:
         for name, content in entries.items():
             archive.writestr(name, content)
-    with pytest.raises(ValueError, match="Unknown layer class 'os.system'"):
+    with pytest.raises(ValueError, match=r"Unknown layer class 'os\.system'"):
         load_model(path)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from cnnkit import layers
 from cnnkit.layers import BatchNormalization, Conv2D, Dense, Flatten, Input
 from cnnkit.models import Sequential
@@ -92,7 +91,10 @@ def test_seed_b_shapes_and_counts():
     assert model.count_params() == 7_998_250
     text = _captured(model, line_length=88)
     assert " Total params: 7,998,250 (30.51 MB)" in text
-    assert "│ dense (Dense)                        │ (None, 256)                 │       7,930,112 │" in text
+    assert (
+        "│ dense (Dense)                        │ (None, 256)                 │       7,930,112 │"
+        in text
+    )
 
 
 def test_default_width_follows_the_terminal_like_keras(monkeypatch):
@@ -110,8 +112,9 @@ def test_summary_prints_to_stdout_by_default(capsys):
 
 
 def test_non_trainable_parameters_and_input_layer():
-    model = Sequential([Input((8, 8, 3)), Conv2D(4, 3), BatchNormalization(), Flatten(), Dense(2)],
-                       name="with_bn")
+    model = Sequential(
+        [Input((8, 8, 3)), Conv2D(4, 3), BatchNormalization(), Flatten(), Dense(2)], name="with_bn"
+    )
     text = _captured(model, line_length=76)
     assert text.startswith('Model: "with_bn"\n')
     assert "input_layer" not in text

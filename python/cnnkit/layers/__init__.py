@@ -44,9 +44,23 @@ __all__ = [
 _REGISTRY: dict[str, type[Layer]] = {
     cls.__name__: cls
     for cls in (
-        Activation, AveragePooling1D, AveragePooling2D, BatchNormalization, Conv1D, Conv2D,
-        Dense, Dropout, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, InputLayer,
-        MaxPooling1D, MaxPooling2D, ReLU, Reshape, Softmax,
+        Activation,
+        AveragePooling1D,
+        AveragePooling2D,
+        BatchNormalization,
+        Conv1D,
+        Conv2D,
+        Dense,
+        Dropout,
+        Flatten,
+        GlobalAveragePooling2D,
+        GlobalMaxPooling2D,
+        InputLayer,
+        MaxPooling1D,
+        MaxPooling2D,
+        ReLU,
+        Reshape,
+        Softmax,
     )
 }
 

@@ -158,7 +158,8 @@ class Layer:
         ):
             raise ValueError(
                 f'Input of layer "{self.name}" ({type(self).__name__}) is incompatible with the '
-                f"layer: expected shape={format_shape(expected)}, found shape={format_shape(received)}"
+                f"layer: expected shape={format_shape(expected)}, "
+                f"found shape={format_shape(received)}"
             )
 
     def __call__(self, x: np.ndarray, training: bool = False) -> np.ndarray:
@@ -206,7 +207,9 @@ class Layer:
     def _set_grads(self, grads: Sequence[np.ndarray]) -> None:
         """Stores the trainable weights' gradients, adding the regularizers' share."""
         trainable = [
-            (w, reg) for w, t, reg in zip(self.weights, self._weight_trainable, self._regularizers) if t
+            (w, reg)
+            for w, t, reg in zip(self.weights, self._weight_trainable, self._regularizers)
+            if t
         ]
         self.grads = [
             g if reg is None else g + reg.gradient(w) for g, (w, reg) in zip(grads, trainable)
@@ -287,4 +290,3 @@ def _as_float_array(x: object) -> np.ndarray:
     if array.dtype.kind in "biuf":
         return array.astype(np.float32)
     raise TypeError(f"layer input must hold real numbers, got dtype {array.dtype}")
-

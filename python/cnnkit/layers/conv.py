@@ -61,7 +61,9 @@ class _Conv(ActivationMixin, Layer):
         self._fused_relu = self.activation.name == "relu"
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
-        _args.expect_rank(self.name, input_shape, self.rank, _args.layout(self.rank, self.data_format))
+        _args.expect_rank(
+            self.name, input_shape, self.rank, _args.layout(self.rank, self.data_format)
+        )
         spatial = [input_shape[a] for a in _args.spatial_axes(self.rank, self.data_format)]
         out = [
             _args.output_length(n, k, s, self.padding, d)
@@ -86,8 +88,9 @@ class _Conv(ActivationMixin, Layer):
             regularizer=self.kernel_regularizer,
         )
         self.bias = (
-            self.add_weight("bias", (self.filters,), self.bias_initializer,
-                            regularizer=self.bias_regularizer)
+            self.add_weight(
+                "bias", (self.filters,), self.bias_initializer, regularizer=self.bias_regularizer
+            )
             if self.use_bias
             else None
         )
@@ -103,8 +106,9 @@ class _Conv(ActivationMixin, Layer):
     def call(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         forward = ops.conv2d if self.rank == 2 else ops.conv1d
         fuse = self._fused_relu and not self.output_logits
-        z = forward(x, self.kernel, self.bias, activation="relu" if fuse else None,
-                    **self._geometry())
+        z = forward(
+            x, self.kernel, self.bias, activation="relu" if fuse else None, **self._geometry()
+        )
         y = z if fuse else self._activate(z)
         self._cache = (x, y)
         return y
@@ -138,7 +142,10 @@ class _Conv(ActivationMixin, Layer):
     @classmethod
     def from_config(cls, config: dict) -> Layer:
         config = dict(config)
-        for key, default in (("kernel_initializer", "glorot_uniform"), ("bias_initializer", "zeros")):
+        for key, default in (
+            ("kernel_initializer", "glorot_uniform"),
+            ("bias_initializer", "zeros"),
+        ):
             if config.get(key) is None:
                 config[key] = default
         return cls(**config)
@@ -166,9 +173,19 @@ class Conv2D(_Conv):
         **kwargs,
     ) -> None:
         super().__init__(
-            filters, kernel_size, strides, padding, data_format, dilation_rate, activation,
-            use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
-            bias_regularizer, **kwargs,
+            filters,
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            **kwargs,
         )
 
 

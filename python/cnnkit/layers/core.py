@@ -32,9 +32,7 @@ class InputLayer(Layer):
         return dy
 
 
-def Input(  # noqa: N802 - Keras spells this factory with a capital
-    shape: Sequence[int], dtype: str | None = None, name: str | None = None
-) -> InputLayer:
+def Input(shape: Sequence[int], dtype: str | None = None, name: str | None = None) -> InputLayer:
     """The input of a Sequential model, e.g. ``Sequential([Input((28, 28, 1)), ...])``."""
     return InputLayer(shape=shape, dtype=dtype, name=name)
 
@@ -79,12 +77,15 @@ class Dense(ActivationMixin, Layer):
 
     def build(self, input_shape: tuple) -> None:
         self.kernel = self.add_weight(
-            "kernel", (input_shape[-1], self.units), self.kernel_initializer,
+            "kernel",
+            (input_shape[-1], self.units),
+            self.kernel_initializer,
             regularizer=self.kernel_regularizer,
         )
         self.bias = (
-            self.add_weight("bias", (self.units,), self.bias_initializer,
-                            regularizer=self.bias_regularizer)
+            self.add_weight(
+                "bias", (self.units,), self.bias_initializer, regularizer=self.bias_regularizer
+            )
             if self.use_bias
             else None
         )
@@ -120,7 +121,10 @@ class Dense(ActivationMixin, Layer):
     @classmethod
     def from_config(cls, config: dict) -> Layer:
         config = dict(config)
-        for key, default in (("kernel_initializer", "glorot_uniform"), ("bias_initializer", "zeros")):
+        for key, default in (
+            ("kernel_initializer", "glorot_uniform"),
+            ("bias_initializer", "zeros"),
+        ):
             if config.get(key) is None:
                 config[key] = default
         return cls(**config)
@@ -270,4 +274,3 @@ class Activation(ActivationMixin, Layer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "activation": activations.serialize(self.activation)}
-

@@ -72,7 +72,9 @@ class BatchNormalization(Layer):
         else:
             mean, var = self.moving_mean, self.moving_variance
         inv_std = 1 / np.sqrt(var.astype(x.dtype) + x.dtype.type(self.epsilon))
-        x_hat = (x - self._broadcast(mean.astype(x.dtype), x.ndim)) * self._broadcast(inv_std, x.ndim)
+        x_hat = (x - self._broadcast(mean.astype(x.dtype), x.ndim)) * self._broadcast(
+            inv_std, x.ndim
+        )
         self._cache = (x_hat, inv_std, reduce, training and self.trainable)
         y = x_hat
         if self.scale:

@@ -46,7 +46,9 @@ class _Pooling(Layer):
         self._backward = getattr(ops, f"{name}_backward")
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
-        _args.expect_rank(self.name, input_shape, self.rank, _args.layout(self.rank, self.data_format))
+        _args.expect_rank(
+            self.name, input_shape, self.rank, _args.layout(self.rank, self.data_format)
+        )
         axes = _args.spatial_axes(self.rank, self.data_format)
         shape = list(input_shape)
         for axis, k, s in zip(axes, self.pool_size, self.strides):

@@ -36,7 +36,7 @@ def format_logs(logs: Mapping[str, float]) -> str:
 
 def format_duration(seconds: float) -> str:
     """Keras's ETA/elapsed style: 18s, 2:05, 1:02:05."""
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     if seconds >= 3600:
         return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
     if seconds >= 60:
@@ -73,7 +73,11 @@ class ProgressBar:
         self._bar = None
         if verbose == 1:
             self._bar = _Bar(
-                total=steps, file=sys.stdout, bar_format=_BAR_FORMAT, ascii="─━", leave=True,
+                total=steps,
+                file=sys.stdout,
+                bar_format=_BAR_FORMAT,
+                ascii="─━",
+                leave=True,
                 mininterval=_REDRAW_SECONDS,
             )
 

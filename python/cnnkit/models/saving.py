@@ -100,8 +100,16 @@ def load_model(filepath: str | os.PathLike):
         raise FileNotFoundError(f"No model file at {filepath!r}")
     try:
         return _load(filepath)
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, EOFError, OSError,
-            UnicodeDecodeError, TypeError, ValueError) as error:
+    except (
+        zipfile.BadZipFile,
+        KeyError,
+        json.JSONDecodeError,
+        EOFError,
+        OSError,
+        UnicodeDecodeError,
+        TypeError,
+        ValueError,
+    ) as error:
         if isinstance(error, (FileNotFoundError, PermissionError)):
             raise
         raise ValueError(
@@ -134,7 +142,9 @@ def _load(filepath: str):
         if compile_config is not None:
             model.compile(
                 optimizer=optimizers.deserialize(compile_config["optimizer"]),
-                loss=None if compile_config["loss"] is None else losses.deserialize(compile_config["loss"]),
+                loss=None
+                if compile_config["loss"] is None
+                else losses.deserialize(compile_config["loss"]),
                 loss_weights=compile_config.get("loss_weights"),
                 metrics=[_metric(m, model.loss) for m in compile_config.get("metrics", [])],
             )

@@ -121,7 +121,7 @@ class Sequential:
         first = self._first_trainable_index()
         for index, layer in enumerate(self._layers):
             layer.input_grad = index > first
-        for layer in reversed(self._layers[max(first, 0):]):
+        for layer in reversed(self._layers[max(first, 0) :]):
             dy = layer.backward(dy)
 
     def _first_trainable_index(self) -> int:
@@ -208,9 +208,17 @@ class Sequential:
     ):
         """Trains for `epochs` epochs and returns the History (see cnnkit.models.training.fit)."""
         return training.fit(
-            self, x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
-            callbacks=callbacks, validation_split=validation_split,
-            validation_data=validation_data, shuffle=shuffle, initial_epoch=initial_epoch,
+            self,
+            x,
+            y,
+            batch_size=batch_size,
+            epochs=epochs,
+            verbose=verbose,
+            callbacks=callbacks,
+            validation_split=validation_split,
+            validation_data=validation_data,
+            shuffle=shuffle,
+            initial_epoch=initial_epoch,
         )
 
     def evaluate(

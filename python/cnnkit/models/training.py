@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import sys
+
 import numpy as np
 
 from cnnkit import callbacks as callbacks_module
@@ -60,7 +61,11 @@ def _as_target_array(y: object, x: np.ndarray) -> np.ndarray:
 def _batch_size(batch_size: int | None) -> int:
     if batch_size is None:
         return 32
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, (int, np.integer))
+        or batch_size < 1
+    ):
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     return int(batch_size)
 
@@ -116,7 +121,7 @@ def _require_compiled(model) -> None:
 
 
 def _fusable_activation(model) -> str | None:
-    """"softmax"/"sigmoid" when the last layer ends in it (along the last axis)."""
+    """ "softmax"/"sigmoid" when the last layer ends in it (along the last axis)."""
     last = model.layers[-1]
     if not isinstance(last, ActivationMixin) or getattr(last, "axis", -1) != -1:
         return None
@@ -239,7 +244,7 @@ def _split_validation(x, y, validation_split, validation_data):
     if validation_split == 0:
         return x, y, None
     # Keras rule: the last fraction of the samples, taken before any shuffling.
-    split_at = int(math.floor(len(x) * (1 - validation_split)))
+    split_at = math.floor(len(x) * (1 - validation_split))
     if split_at == 0 or split_at == len(x):
         raise ValueError(
             f"validation_split={validation_split} leaves an empty training or validation set "
@@ -417,7 +422,7 @@ def train_on_batch(model, x, y, return_dict=False):
     return _results(model, logs, return_dict)
 
 
-def test_on_batch(model, x, y, return_dict=False):
+def test_on_batch(model, x, y, return_dict=False):  # noqa: PT028 - not a pytest test
     """This batch's loss/metrics in inference mode, nothing updated."""
     _require_compiled(model)
     x = model.check_input(x)
@@ -425,6 +430,8 @@ def test_on_batch(model, x, y, return_dict=False):
     _reset_metrics(model)
     loss_value, y_pred = _test_step(model, x, y)
     _update_metrics(model, y, y_pred)
-    return _results(model, {"loss": loss_value, **{m.name: float(m.result()) for m in model.metrics}},
-                    return_dict)
-
+    return _results(
+        model,
+        {"loss": loss_value, **{m.name: float(m.result()) for m in model.metrics}},
+        return_dict,
+    )
