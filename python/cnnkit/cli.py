@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from cnnkit.image.cli import add_filter_command
+from cnnkit.visualize.cli import add_visualize_command
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
@@ -246,6 +247,7 @@ SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     add_train_command,
     add_filter_command,
     add_summary_command,
+    add_visualize_command,
 ]
 
 

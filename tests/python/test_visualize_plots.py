@@ -72,6 +72,8 @@ def test_filters_of_a_deeper_layer_per_input_channel() -> None:
     layer = _model().layers[1]  # 10 filters over 6 input channels
     assert len(_image_axes(plot_filters(layer))) == 10 * 6
     assert len(_image_axes(plot_filters(layer, max_filters=4, max_channels=2))) == 4 * 2
+    wide = Sequential([layers.Input((5, 5, 2)), layers.Conv2D(20, 3)]).layers[0]
+    assert len(_image_axes(plot_filters(wide))) == 16 * 2  # deeper layers: 16 filters at most
 
 
 def test_filters_refuse_other_layers() -> None:

@@ -34,7 +34,7 @@ _NCOLS = 8
 
 def plot_filters(
     layer: Layer,
-    max_filters: int = 64,
+    max_filters: int | None = None,
     max_channels: int = 8,
     path: str | os.PathLike | None = None,
 ) -> object:
@@ -42,16 +42,20 @@ def plot_filters(
 
     A first layer (1 or 3 input channels) shows one panel per filter, in grey or colour. A
     deeper layer shows one row per filter and one panel per input channel (the first
-    `max_channels`), all panels of a row on that filter's common scale. At most
-    `max_filters` filters are drawn.
+    `max_channels`), red positive and blue negative on that filter's common scale. At most
+    `max_filters` filters are drawn (default: 64 for a first layer, 16 for a deeper one).
     """
     if not isinstance(layer, Conv2D):
         raise ValueError(f"plot_filters draws the 2-D kernels of a Conv2D layer, got {layer!r}")
     if not layer.built:
         raise ValueError(f'layer "{layer.name}" is not built yet, so it has no kernel')
     kernel = layer.weights[0]  # (kh, kw, in_channels, filters)
-    in_channels, filters = kernel.shape[2], min(kernel.shape[3], max_filters)
-    if in_channels in (1, 3):
+    in_channels = kernel.shape[2]
+    first_layer = in_channels in (1, 3)
+    if max_filters is None:
+        max_filters = 64 if first_layer else 16
+    filters = min(kernel.shape[3], max_filters)
+    if first_layer:
         rows, columns = grid(filters, _NCOLS)
         figure = new_figure("plot_filters", columns * _PANEL_INCHES, rows * _PANEL_INCHES + 0.4)
         for f, ax in enumerate(panels(figure, filters, _NCOLS)):
