@@ -62,16 +62,14 @@ def _check_batch(y_true: np.ndarray, y_pred: np.ndarray) -> None:
         )
 
 
-def _match_shapes(y_true: np.ndarray, y_pred: np.ndarray, hint: str = "") -> np.ndarray:
+def _match_shapes(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     """Keras's squeeze-or-expand rule for a trailing axis of 1, then an exact shape check."""
     if y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1] == 1:
         y_true = y_true.reshape(y_true.shape[:-1])
     elif y_pred.ndim == y_true.ndim + 1 and y_pred.shape[-1] == 1:
         y_true = y_true.reshape((*y_true.shape, 1))
     if y_true.shape != y_pred.shape:
-        raise ValueError(
-            f"y_true shape {y_true.shape} does not match y_pred shape {y_pred.shape}{hint}"
-        )
+        raise ValueError(f"y_true shape {y_true.shape} does not match y_pred shape {y_pred.shape}")
     return y_true
 
 
