@@ -250,3 +250,22 @@ def test_explain_rows_padding_fields_and_macs() -> None:
     flat = next(line for line in table if line.startswith(" flat (Flatten)"))
     assert flat.split()[2:] == ["-", "-", "-", "-", "0"]
     assert table[-1] == f" Total MACs per sample: {sum(r['macs'] for r in rows):,}"
+
+
+def test_summary_explain_appends_the_geometry_table() -> None:
+    model = Sequential(
+        [
+            layers.Input((28, 28, 1)),
+            layers.Conv2D(8, 3, padding="same", name="c"),
+            layers.Flatten(name="f"),
+            layers.Dense(2, name="d"),
+        ]
+    )
+    plain, explained = [], []
+    model.summary(print_fn=plain.append)
+    model.summary(print_fn=explained.append, explain=True)
+    assert "Geometry" not in plain[0]
+    assert explained[0].startswith(plain[0] + "\n\n")
+    assert explained[0].endswith(explain_table(model))
+    row = next(line for line in explained[0].splitlines() if line.startswith(" c (Conv2D)"))
+    assert row.split()[2:5] == ["1,1,1,1", "3x3", "1x1"]

@@ -177,9 +177,16 @@ class Sequential:
         self,
         line_length: int | None = None,
         print_fn: Callable[[str], object] | None = None,
+        explain: bool = False,
     ) -> None:
-        """Prints the Keras 3 table: layers, output shapes, parameter counts and sizes."""
-        summary_module.print_summary(self, line_length=line_length, print_fn=print_fn)
+        """Prints the Keras 3 table: layers, output shapes, parameter counts and sizes.
+
+        explain=True adds per layer the padding applied, the receptive field and the
+        multiply-accumulates (see cnnkit.visualize.explain).
+        """
+        summary_module.print_summary(
+            self, line_length=line_length, print_fn=print_fn, explain=explain
+        )
 
     # ------------------------------------------------------------ training (see training.py)
 

@@ -69,8 +69,10 @@ def print_summary(
     model: object,
     line_length: int | None = None,
     print_fn: Callable[[str], object] | None = None,
+    explain: bool = False,
 ) -> None:
-    """Prints the Keras table of `model` (name, layers, output shapes, parameter counts)."""
+    """Prints the Keras table of `model` (name, layers, output shapes, parameter counts);
+    explain=True appends each layer's padding, receptive field and multiply-accumulates."""
     line_length = line_length or min(88, shutil.get_terminal_size().columns - 4)
     widths = _column_widths(line_length)
     if min(widths) < 4:
@@ -95,6 +97,10 @@ def print_summary(
         f" Trainable params: {t_count:,} ({readable_memory_size(t_bytes)})",
         f" Non-trainable params: {f_count:,} ({readable_memory_size(f_bytes)})",
     ]
+    if explain:
+        from cnnkit.visualize.explain import explain_table  # imported late: it builds on layers
+
+        lines += ["", explain_table(model)]
     text = "\n".join(lines)
     if print_fn is None:
         print(text)
