@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
-#include <vector>
+#include <memory>
 
 #include "cnnkit/parallel.hpp"
 #include "kernels/kernel_table.hpp"
@@ -88,7 +88,8 @@ void filter2d(const Filter2dGeometry& g, const T* x, const T* w, T fill, T* y) {
   const Index ldx = std::min(kChunkCols, g.OW) + g.KW - 1;
   const Index buffer_rows = std::min(kBandRows, g.OH) + g.KH - 1;
   parallel_for(g.P * bands * chunks, [&](Index begin, Index end, int) {
-    std::vector<T> band(static_cast<size_t>(buffer_rows * ldx));
+    // Left uninitialised: every element the kernel reads is written by extend_row first.
+    const std::unique_ptr<T[]> band(new T[static_cast<size_t>(buffer_rows * ldx)]);
     for (Index item = begin; item < end; ++item) {
       const Index p = item / (bands * chunks), i0 = (item / chunks) % bands * kBandRows;
       const Index j0 = item % chunks * kChunkCols;
@@ -99,9 +100,9 @@ void filter2d(const Filter2dGeometry& g, const T* x, const T* w, T fill, T* y) {
         if (source < 0 || source >= g.H)
           source = g.boundary == Boundary::kFill ? -1 : extend_index(source, g.H, g.boundary);
         extend_row(g, source < 0 ? nullptr : plane + source * g.W, fill, j0, j0 + cols + g.KW - 1,
-                   band.data() + r * ldx);
+                   band.get() + r * ldx);
       }
-      active_kernels<T>().filter2d(rows, cols, g.KH, g.KW, band.data(), ldx, w,
+      active_kernels<T>().filter2d(rows, cols, g.KH, g.KW, band.get(), ldx, w,
                                    y + (p * g.OH + i0) * g.OW + j0, g.OW);
     }
   });
