@@ -22,7 +22,10 @@ __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
 # ---------------------------------------------------------------- cnnkit train
 
-TRAIN_DEFAULTS = {"epochs": 12, "batch_size": 128, "optimizer": "sgd", "model": "seed-a"}
+TRAIN_DEFAULTS = {"epochs": 8, "batch_size": 32, "optimizer": "sgd", "model": "seed-a"}
+# The last quarter of the epochs runs at a tenth of the learning rate: the smaller steps settle
+# the weights and add about a point of test accuracy over a constant rate.
+LR_DROP_FRACTION, LR_DROP_FACTOR = 0.75, 0.1
 
 
 def add_train_command(subparsers: argparse._SubParsersAction) -> None:
@@ -32,7 +35,8 @@ def add_train_command(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Train the lecture's Keras example network on Fashion-MNIST (pixels scaled to "
             "[0, 1], one-hot labels, categorical crossentropy), report the test loss and "
-            "accuracy, and save the model (.cnnkit) and a training-curve PNG."
+            "accuracy, and save the model (.cnnkit) and a training-curve PNG. The last "
+            "quarter of the epochs uses a tenth of the learning rate."
         ),
     )
     parser.add_argument(
@@ -107,6 +111,16 @@ def _make_optimizer(name: str):
     return optimizers.get(name)
 
 
+def _learning_rate_drop(epochs: int, base_rate: float):
+    """Keras LearningRateScheduler: base_rate, then base_rate/10 for the last quarter."""
+    from cnnkit.callbacks import LearningRateScheduler
+
+    drop_epoch = max(1, round(LR_DROP_FRACTION * epochs))
+    return LearningRateScheduler(
+        lambda epoch: base_rate * (LR_DROP_FACTOR if epoch >= drop_epoch else 1.0)
+    )
+
+
 def run_train(args: argparse.Namespace) -> int:
     import cnnkit
     from cnnkit.datasets import fashion_mnist
@@ -144,6 +158,7 @@ def run_train(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         verbose=args.verbose,
         validation_data=(x_test, y_test),
+        callbacks=[_learning_rate_drop(args.epochs, model.optimizer.learning_rate)],
     )
     elapsed = time.perf_counter() - start
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=512, verbose=0)
