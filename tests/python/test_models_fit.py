@@ -324,3 +324,14 @@ def test_channels_first_model_matches_channels_last_with_the_same_weights():
     np.testing.assert_allclose(
         first.predict(x.transpose(0, 3, 1, 2), verbose=0), last.predict(x, verbose=0), rtol=1e-6
     )
+
+
+def test_model_computes_in_its_layers_dtype():
+    x, y = _data(6)
+    model = _model()
+    assert model.predict(x.astype(np.float64), verbose=0).dtype == np.float32
+    np.testing.assert_array_equal(
+        model.predict(x.astype(np.float64), verbose=0), model.predict(x, verbose=0)
+    )
+    double = Sequential([Input((6, 6, 1)), Flatten(dtype="float64"), Dense(2, dtype="float64")])
+    assert double.predict(x, verbose=0).dtype == np.float64

@@ -91,10 +91,17 @@ class Sequential:
             shape = layer.output_shape
 
     def check_input(self, x: object) -> np.ndarray:
-        """The input as a float array; builds on first use; ValueError on a shape mismatch."""
+        """The input in the model's dtype; builds on first use; ValueError on a shape mismatch.
+
+        Like Keras, the model computes in its layers' dtype (float32 unless the layers were
+        made with dtype="float64"): `x / 255.0` (float64) or uint8 images are cast once here
+        rather than making every layer compute in float64.
+        """
         x = training.as_input_array(x)
         if not self._layers:
             raise ValueError(f'Model "{self.name}" has no layers')
+        if x.dtype != self._layers[0].dtype:
+            x = x.astype(self._layers[0].dtype)
         if not self.built:
             self.build(x.shape)
         expected = self._batch_input_shape
