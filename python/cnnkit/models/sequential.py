@@ -256,7 +256,7 @@ class Sequential:
 
     def test_on_batch(self, x: object, y: object, return_dict: bool = False):
         """The loss (and metrics) of this batch, without updating anything."""
-        return training.test_on_batch(self, x, y, return_dict)
+        return training.evaluate_batch(self, x, y, return_dict)
 
     # ------------------------------------------------------------ config and saving
 

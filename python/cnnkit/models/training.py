@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,13 +22,16 @@ from cnnkit.layers.base import ActivationMixin
 from cnnkit.models.progress import ProgressBar, resolve_verbose
 from cnnkit.utils.random import global_generator
 
+if TYPE_CHECKING:
+    from cnnkit.models.sequential import Sequential
+
 __all__ = [
     "as_input_array",
     "compile_model",
     "evaluate",
+    "evaluate_batch",
     "fit",
     "predict",
-    "test_on_batch",
     "train_on_batch",
 ]
 
@@ -73,7 +78,13 @@ def _batch_size(batch_size: int | None) -> int:
 # ---------------------------------------------------------------- compile
 
 
-def compile_model(model, optimizer, loss, loss_weights, metric_ids) -> None:
+def compile_model(
+    model: Sequential,
+    optimizer: object,
+    loss: object,
+    loss_weights: object,
+    metric_ids: object,
+) -> None:
     """Resolves the optimizer, loss and metrics (Keras strings or instances)."""
     model.optimizer = optimizers.get(optimizer)
     model.loss = losses.get(loss)
@@ -109,7 +120,7 @@ def _loss_weight(loss_weights: object) -> float:
     return float(value)
 
 
-def _require_compiled(model) -> None:
+def _require_compiled(model: Sequential) -> None:
     if not model.compiled or model.loss is None:
         raise RuntimeError(
             "You must call compile(optimizer=..., loss=...) before training or evaluating "
@@ -120,7 +131,7 @@ def _require_compiled(model) -> None:
 # ---------------------------------------------------------------- one step
 
 
-def _fusable_activation(model) -> str | None:
+def _fusable_activation(model: Sequential) -> str | None:
     """ "softmax"/"sigmoid" when the last layer ends in it (along the last axis)."""
     last = model.layers[-1]
     if not isinstance(last, ActivationMixin) or getattr(last, "axis", -1) != -1:
@@ -129,7 +140,9 @@ def _fusable_activation(model) -> str | None:
     return name if name in ("softmax", "sigmoid") else None
 
 
-def _forward_loss_backward(model, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+def _forward_loss_backward(
+    model: Sequential, x: np.ndarray, y: np.ndarray
+) -> tuple[float, np.ndarray]:
     """Forward in training mode, the loss, and backward; returns (loss, y_pred)."""
     weight = model._loss_weight
     activation = None if model._fused_activation is False else _fusable_activation(model)
@@ -152,14 +165,14 @@ def _forward_loss_backward(model, x: np.ndarray, y: np.ndarray) -> tuple[float, 
     return loss_value * weight, y_pred
 
 
-def _train_step(model, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+def _train_step(model: Sequential, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     loss_value, y_pred = _forward_loss_backward(model, x, y)
     loss_value += model.regularization_loss()
     model.optimizer.apply(model.trainable_weights, model.gradients())
     return float(loss_value), y_pred
 
 
-def _test_step(model, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+def _test_step(model: Sequential, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     y_pred = model.forward(x, training=False)
     loss_value = model.loss(y, y_pred) * model._loss_weight + model.regularization_loss()
     return float(loss_value), y_pred
@@ -180,19 +193,19 @@ class _RunningMean:
         return self.total / self.count if self.count else 0.0
 
 
-def _logs(model, loss: _RunningMean) -> dict[str, float]:
+def _logs(model: Sequential, loss: _RunningMean) -> dict[str, float]:
     """Metrics first, then the loss: the order Keras 3 prints and records them."""
     logs = {metric.name: float(metric.result()) for metric in model.metrics}
     logs["loss"] = loss.result()
     return logs
 
 
-def _reset_metrics(model) -> None:
+def _reset_metrics(model: Sequential) -> None:
     for metric in model.metrics:
         metric.reset_state()
 
 
-def _update_metrics(model, y: np.ndarray, y_pred: np.ndarray) -> None:
+def _update_metrics(model: Sequential, y: np.ndarray, y_pred: np.ndarray) -> None:
     for metric in model.metrics:
         metric.update_state(y, y_pred)
 
@@ -230,7 +243,9 @@ class _Batches:
 # ---------------------------------------------------------------- fit
 
 
-def _split_validation(x, y, validation_split, validation_data):
+def _split_validation(
+    x: np.ndarray, y: np.ndarray, validation_split: float, validation_data: object
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise ValueError(
@@ -254,18 +269,18 @@ def _split_validation(x, y, validation_split, validation_data):
 
 
 def fit(
-    model,
-    x,
-    y,
-    batch_size=32,
-    epochs=1,
-    verbose="auto",
-    callbacks=None,
-    validation_split=0.0,
-    validation_data=None,
-    shuffle=True,
-    initial_epoch=0,
-):
+    model: Sequential,
+    x: object,
+    y: object,
+    batch_size: int | None = 32,
+    epochs: int = 1,
+    verbose: int | str = "auto",
+    callbacks: Sequence[callbacks_module.Callback] | None = None,
+    validation_split: float = 0.0,
+    validation_data: object = None,
+    shuffle: bool = True,
+    initial_epoch: int = 0,
+) -> callbacks_module.History:
     """Keras's fit: epochs of shuffled mini-batches, callbacks in Keras order, a History.
 
     validation_split takes the *last* fraction of x/y before shuffling. Training stops
@@ -353,7 +368,9 @@ def fit(
 # ---------------------------------------------------------------- evaluate / predict
 
 
-def _results(model, logs: dict[str, float], return_dict: bool):
+def _results(
+    model: Sequential, logs: dict[str, float], return_dict: bool
+) -> float | list[float] | dict[str, float]:
     """Keras's return value: the loss alone, [loss, *metrics], or the logs dict."""
     if return_dict:
         return logs
@@ -362,7 +379,14 @@ def _results(model, logs: dict[str, float], return_dict: bool):
     return [logs["loss"], *(logs[metric.name] for metric in model.metrics)]
 
 
-def evaluate(model, x, y, batch_size=32, verbose="auto", return_dict=False):
+def evaluate(
+    model: Sequential,
+    x: object,
+    y: object,
+    batch_size: int | None = 32,
+    verbose: int | str = "auto",
+    return_dict: bool = False,
+) -> float | list[float] | dict[str, float]:
     """Loss and metrics over x in batches, in inference mode."""
     _require_compiled(model)
     x = model.check_input(x)
@@ -385,7 +409,9 @@ def evaluate(model, x, y, batch_size=32, verbose="auto", return_dict=False):
     return _results(model, logs, return_dict)
 
 
-def predict(model, x, batch_size=32, verbose="auto") -> np.ndarray:
+def predict(
+    model: Sequential, x: object, batch_size: int | None = 32, verbose: int | str = "auto"
+) -> np.ndarray:
     """Outputs for every row of x, computed batch by batch into one array."""
     x = model.check_input(x)
     verbose = resolve_verbose(verbose)
@@ -407,7 +433,9 @@ def predict(model, x, batch_size=32, verbose="auto") -> np.ndarray:
     return result
 
 
-def train_on_batch(model, x, y, return_dict=False):
+def train_on_batch(
+    model: Sequential, x: object, y: object, return_dict: bool = False
+) -> float | list[float] | dict[str, float]:
     """One optimizer step on this exact batch (dropout applies); that batch's loss/metrics."""
     _require_compiled(model)
     x = model.check_input(x)
@@ -422,7 +450,9 @@ def train_on_batch(model, x, y, return_dict=False):
     return _results(model, logs, return_dict)
 
 
-def test_on_batch(model, x, y, return_dict=False):  # noqa: PT028 - not a pytest test
+def evaluate_batch(
+    model: Sequential, x: object, y: object, return_dict: bool = False
+) -> float | list[float] | dict[str, float]:
     """This batch's loss/metrics in inference mode, nothing updated."""
     _require_compiled(model)
     x = model.check_input(x)
