@@ -70,6 +70,9 @@ def main() -> None:
     parser.add_argument(
         "--samples", type=int, default=10000, help="test images searched for the top activations"
     )
+    parser.add_argument(
+        "--save-model", metavar="PATH", help="also save the model trained here (to redraw it later)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
@@ -81,6 +84,8 @@ def main() -> None:
         model = load_model(args.model)
     else:
         model = train_seed_network(x_train, y_train, args.epochs, args.seed)
+        if args.save_model:
+            model.save(args.save_model)
     predictions = model.predict(x_test, batch_size=512, verbose=0).argmax(axis=1)
     print(f"Test accuracy: {np.mean(predictions == y_test):.4f}")
     model.summary(explain=True)

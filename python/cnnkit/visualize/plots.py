@@ -30,6 +30,7 @@ __all__ = ["plot_feature_maps", "plot_filters", "plot_history", "plot_top_activa
 
 _PANEL_INCHES = 1.1
 _NCOLS = 8
+_GAP_COLOUR = "#4f7cb3"  # between and around patches: neither black nor white, unlike pixels
 
 
 def plot_filters(
@@ -149,7 +150,8 @@ def _mosaic(entries: list[dict], field: dict, channels_first: bool) -> np.ndarra
 
 
 def _show_mosaic(ax: object, mosaic: np.ndarray, low: float, high: float) -> None:
-    """Colour for 3 channels, else grey; `low`..`high` spans the data; NaN is transparent."""
+    """Colour for 3 channels, else grey; `low`..`high` spans the data; NaN shows the gap."""
+    ax.set_facecolor(_GAP_COLOUR)
     background = np.isnan(mosaic).any(axis=-1)
     if mosaic.shape[-1] == 3:
         rgb = np.clip((np.nan_to_num(mosaic) - low) / (high - low or 1.0), 0.0, 1.0)
