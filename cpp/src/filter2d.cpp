@@ -58,6 +58,9 @@ Index extend_index(Index i, Index n, Boundary boundary) {
 
 constexpr Index kBandRows = 32;     // output rows of a work item
 constexpr Index kChunkCols = 2048;  // output columns of a work item
+// Below this many multiply-adds a call runs on the calling thread: waking the other threads
+// would cost more than the work (a 28x28 image with a 3x3 kernel is 7056).
+constexpr Index kParallelMinWork = Index(1) << 17;
 
 // Padded columns [c0, c1) of a padded row, written to out[0, c1 - c0): column c reads column
 // c - pad_left of `row`, extended by the boundary rule; all `fill` when row is null (a row
@@ -73,7 +76,8 @@ void extend_row(const Filter2dGeometry& g, const T* row, T fill, Index c0, Index
   std::memcpy(out + (inside_begin - c0), row + (inside_begin - g.pad_left),
               sizeof(T) * (inside_end - inside_begin));
   auto outside = [&](Index c) {
-    return g.boundary == Boundary::kFill ? fill : row[extend_index(c - g.pad_left, g.W, g.boundary)];
+    if (g.boundary == Boundary::kFill) return fill;
+    return row[extend_index(c - g.pad_left, g.W, g.boundary)];
   };
   for (Index c = c0; c < inside_begin; ++c) out[c - c0] = outside(c);
   for (Index c = inside_end; c < c1; ++c) out[c - c0] = outside(c);
@@ -87,7 +91,7 @@ void filter2d(const Filter2dGeometry& g, const T* x, const T* w, T fill, T* y) {
   const Index chunks = (g.OW + kChunkCols - 1) / kChunkCols;
   const Index ldx = std::min(kChunkCols, g.OW) + g.KW - 1;
   const Index buffer_rows = std::min(kBandRows, g.OH) + g.KH - 1;
-  parallel_for(g.P * bands * chunks, [&](Index begin, Index end, int) {
+  auto run = [&](Index begin, Index end, int) {
     // Left uninitialised: every element the kernel reads is written by extend_row first.
     const std::unique_ptr<T[]> band(new T[static_cast<size_t>(buffer_rows * ldx)]);
     for (Index item = begin; item < end; ++item) {
@@ -105,7 +109,12 @@ void filter2d(const Filter2dGeometry& g, const T* x, const T* w, T fill, T* y) {
       active_kernels<T>().filter2d(rows, cols, g.KH, g.KW, band.get(), ldx, w,
                                    y + (p * g.OH + i0) * g.OW + j0, g.OW);
     }
-  });
+  };
+  const Index items = g.P * bands * chunks;
+  if (g.P * g.OH * g.OW < kParallelMinWork / (g.KH * g.KW))  // no overflow: KH*KW fits
+    run(0, items, 0);
+  else
+    parallel_for(items, run);
 }
 
 template void filter2d<float>(const Filter2dGeometry&, const float*, const float*, float, float*);

@@ -63,24 +63,24 @@ std::vector<FilterCase> filter_cases(int random_count, unsigned seed) {
 template <typename T>
 void expect_kernels_match_reference() {
   std::mt19937_64 rng(7);
-  const std::vector<FilterCase> cases = filter_cases(40, 11);
-  for (const std::string& isa : available_isas()) {
-    set_isa(isa);
-    for (const FilterCase& c : cases)
-      for (Boundary boundary : {Boundary::kFill, Boundary::kWrap, Boundary::kSymm}) {
-        const Filter2dGeometry g = c.geometry(boundary);
-        const std::vector<T> x = random_vector<T>(g.P * g.H * g.W, rng);
-        const std::vector<T> w = random_vector<T>(g.KH * g.KW, rng);
-        const T fill = T(0.75);
-        std::vector<T> y(g.P * g.OH * g.OW), expected(y.size());
+  const std::string initial_isa = active_isa();
+  for (const FilterCase& c : filter_cases(40, 11))
+    for (Boundary boundary : {Boundary::kFill, Boundary::kWrap, Boundary::kSymm}) {
+      const Filter2dGeometry g = c.geometry(boundary);
+      const std::vector<T> x = random_vector<T>(g.P * g.H * g.W, rng);
+      const std::vector<T> w = random_vector<T>(g.KH * g.KW, rng);
+      const T fill = T(0.75);
+      std::vector<T> y(g.P * g.OH * g.OW), expected(y.size());
+      filter2d_ref<T>(g, x.data(), w.data(), fill, expected.data());
+      for (const std::string& isa : available_isas()) {
+        set_isa(isa);
         filter2d<T>(g, x.data(), w.data(), fill, y.data());
-        filter2d_ref<T>(g, x.data(), w.data(), fill, expected.data());
         // Each output sums KH*KW products of unit-variance numbers.
         EXPECT_TRUE(all_close(y, expected, double(g.KH * g.KW)))
             << isa << " " << c.str() << " boundary " << int(boundary);
       }
-  }
-  set_isa(available_isas().back());
+    }
+  set_isa(initial_isa);
 }
 
 TEST(Filter2d, MatchesReferenceFloat) { expect_kernels_match_reference<float>(); }
@@ -112,12 +112,13 @@ TEST(Filter2d, HandComputedCorrelation) {
   const std::vector<float> x = {1, 2, 3, 4, 5, 6}, w = {1, 0, 0, -1};
   const Filter2dGeometry g = make_filter2d_geometry(1, 2, 3, 2, 2, 1, 2, 0, 0, Boundary::kFill);
   std::vector<float> y(2);
+  const std::string initial_isa = active_isa();
   for (const std::string& isa : available_isas()) {
     set_isa(isa);
     filter2d<float>(g, x.data(), w.data(), 0.f, y.data());
     EXPECT_EQ(y, (std::vector<float>{-4, -4})) << isa;
   }
-  set_isa(available_isas().back());
+  set_isa(initial_isa);
 }
 
 TEST(Filter2d, ThreadCountDoesNotChangeBits) {

@@ -26,8 +26,7 @@ namespace {
 template <typename T>
 using Vec = typename Simd<T>::Vec;
 
-// s in every lane; written lane by lane so the compiler emits one broadcast, which AVX-512 folds
-// into the FMA's memory operand.
+// s in every lane, written lane by lane: the compiler emits a single broadcast instruction.
 template <typename T>
 inline Vec<T> splat(T s) {
   Vec<T> v;
@@ -83,8 +82,10 @@ inline void any_tile(const T* xe, Index ldx, Index KH, Index KW, const Vec<T>* w
   Vec<T> acc[U];
   for (int u = 0; u < U; ++u) acc[u] = S::zero();
   for (Index a = 0; a < KH; ++a)
-    for (Index b = 0; b < KW; ++b)
-      for (int u = 0; u < U; ++u) acc[u] += wv[a * KW + b] * S::load(xe + a * ldx + b + u * S::kLanes);
+    for (Index b = 0; b < KW; ++b) {
+      const T* x = xe + a * ldx + b;
+      for (int u = 0; u < U; ++u) acc[u] += wv[a * KW + b] * S::load(x + u * S::kLanes);
+    }
   for (int u = 0; u < U; ++u) S::store(out + u * S::kLanes, acc[u]);
 }
 
