@@ -1,8 +1,9 @@
 """Helpers shared by the benchmark scripts: options, the instruction-set cap, timing, peaks.
 
-The instruction set is capped before torch is imported, for both libraries at once:
-``--isa avx2`` sets CNNKIT_ISA for cnnkit and ONEDNN_MAX_CPU_ISA / ATEN_CPU_CAPABILITY /
-MKL_ENABLE_INSTRUCTIONS for PyTorch, so an AVX-512 machine can stand in for an AVX2 one.
+The instruction set is capped before torch or numpy is imported, for every library at once:
+``--isa avx2`` sets CNNKIT_ISA for cnnkit, ONEDNN_MAX_CPU_ISA / ATEN_CPU_CAPABILITY /
+MKL_ENABLE_INSTRUCTIONS for PyTorch and OPENBLAS_CORETYPE for numpy's BLAS, so an AVX-512
+machine can stand in for an AVX2 one.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-# What each --isa value means to PyTorch's libraries (oneDNN, ATen's vectorised code, MKL).
+# What each --isa value means to the other libraries: PyTorch's oneDNN, ATen and MKL, and the
+# OpenBLAS under numpy.
 _TORCH_ISA_ENV = {
     "avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2",
-             "MKL_ENABLE_INSTRUCTIONS": "AVX2"},
+             "MKL_ENABLE_INSTRUCTIONS": "AVX2", "OPENBLAS_CORETYPE": "Haswell"},
     "avx512": {},
     "baseline": {"ONEDNN_MAX_CPU_ISA": "SSE41", "ATEN_CPU_CAPABILITY": "default",
-                 "MKL_ENABLE_INSTRUCTIONS": "SSE4_2"},
+                 "MKL_ENABLE_INSTRUCTIONS": "SSE4_2", "OPENBLAS_CORETYPE": "Prescott"},
 }
 
 # g++ flags that give benchmarks/peak.cpp the vector width of each kernel path.
