@@ -47,6 +47,8 @@ std::vector<FilterCase> filter_cases(int random_count, unsigned seed) {
   // split into several bands (32 rows) and chunks at once.
   add_modes(1, 1, 5000, 1, 9, &cases);
   add_modes(2, 40, 2060, 2, 3, &cases);
+  // Planes of several bands, with tails of a few columns past the last full vector block.
+  for (Index k : {2, 3, 5, 7}) add_modes(1, 100, 70, k, k, &cases);
   // Pads beyond one kernel: wrap and symm must repeat their pattern several times.
   cases.push_back({1, 3, 2, 4, 5, 12, 11, 7, 9});
   cases.push_back({1, 1, 1, 3, 3, 6, 6, 4, 4});

@@ -89,7 +89,7 @@ inline void any_tile(const T* xe, Index ldx, Index KH, Index KW, const Vec<T>* w
   for (int u = 0; u < U; ++u) S::store(out + u * S::kLanes, acc[u]);
 }
 
-// Output columns [j, OW) of rows [0, R), fewer than one vector: plain loops.
+// Output columns [j, OW) of rows [0, R) in a row narrower than one vector: plain loops.
 template <typename T>
 void scalar_columns(Index R, Index j, Index OW, Index KH, Index KW, const T* xe, Index ldx,
                     const T* w, T* y, Index ldy) {
@@ -102,7 +102,9 @@ void scalar_columns(Index R, Index j, Index OW, Index KH, Index KW, const T* xe,
     }
 }
 
-// R output rows of a fixed-size kernel: full tiles, then single vectors, then scalars.
+// R output rows of a fixed-size kernel: full tiles, then single vectors, then the remaining
+// columns as one more vector ending at the last column, or as scalars in a row narrower than a
+// vector.
 template <typename T, int R, int KH, int KW>
 void fixed_rows(Index OW, const T* xe, Index ldx, const T* w, T* y, Index ldy) {
   constexpr Index kLanes = Simd<T>::kLanes, kBlock = kTileVecs * kLanes;
@@ -110,7 +112,10 @@ void fixed_rows(Index OW, const T* xe, Index ldx, const T* w, T* y, Index ldy) {
   for (; j + kBlock <= OW; j += kBlock)
     fixed_tile<T, R, kTileVecs, KH, KW>(xe + j, ldx, w, y + j, ldy);
   for (; j + kLanes <= OW; j += kLanes) fixed_tile<T, R, 1, KH, KW>(xe + j, ldx, w, y + j, ldy);
-  scalar_columns(R, j, OW, KH, KW, xe, ldx, w, y, ldy);
+  if (j < OW && OW >= kLanes)  // the last vector again, overlapping: same sums, same bits
+    fixed_tile<T, R, 1, KH, KW>(xe + OW - kLanes, ldx, w, y + OW - kLanes, ldy);
+  else
+    scalar_columns(R, j, OW, KH, KW, xe, ldx, w, y, ldy);
 }
 
 template <typename T, int KH, int KW>
@@ -134,7 +139,10 @@ void filter2d_any(Index rows, Index OW, Index KH, Index KW, const T* xe, Index l
     for (; j + kBlock <= OW; j += kBlock)
       any_tile<T, kTileVecs>(xrow + j, ldx, KH, KW, wv.data(), out + j);
     for (; j + kLanes <= OW; j += kLanes) any_tile<T, 1>(xrow + j, ldx, KH, KW, wv.data(), out + j);
-    scalar_columns(1, j, OW, KH, KW, xrow, ldx, w, out, ldy);
+    if (j < OW && OW >= kLanes)  // the last vector again, overlapping: same sums, same bits
+      any_tile<T, 1>(xrow + OW - kLanes, ldx, KH, KW, wv.data(), out + OW - kLanes);
+    else
+      scalar_columns(1, j, OW, KH, KW, xrow, ldx, w, out, ldy);
   }
 }
 
