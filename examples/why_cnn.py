@@ -1,6 +1,6 @@
 """Why convolutional networks? The lecture's argument in numbers, on Fashion-MNIST.
 
-Three models see the same pixels, train with the same optimizer for the same epochs:
+Three models see the same pixels and train the same way (Adam, batch 128, same epochs):
 
 - logistic regression: a softmax Dense layer on the 784 pixels;
 - a dense network: two hidden ReLU layers on the pixels;
@@ -10,7 +10,7 @@ Prints one table (parameters, multiply-accumulates per image, test accuracy, tra
 time) and writes it as markdown. Epochs and training images are kept modest so that it
 runs in minutes on a laptop; raise --epochs and --limit for the full picture.
 
-    python examples/why_cnn.py --epochs 2 --limit 20000 --markdown docs/why_cnn.md
+    python examples/why_cnn.py --epochs 2 --limit 30000 --markdown docs/why_cnn.md
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from cnnkit import layers
 from cnnkit.datasets import fashion_mnist
 from cnnkit.models import Sequential
 from cnnkit.models.seeds import seed_a
-from cnnkit.optimizers import SGD
+from cnnkit.optimizers import Adam
 from cnnkit.utils import set_random_seed, to_categorical
 from cnnkit.visualize.explain import multiply_accumulates
 
@@ -63,7 +63,7 @@ def run(name: str, build, data: tuple, epochs: int, seed: int) -> dict:
     model = build()
     model.compile(
         loss="categorical_crossentropy",
-        optimizer=SGD(lr=0.01, decay=1e-6, momentum=0.9, nesterov=True),
+        optimizer=Adam(),  # Keras defaults; converges in fewer epochs than the lecture's SGD
         metrics=["accuracy"],
     )
     print(f"== {name}")
@@ -104,8 +104,8 @@ def main() -> None:
     parser.add_argument(
         "--limit",
         type=int,
-        default=20000,
-        help="training images used, from the start (default: 20000; 0 = all)",
+        default=30000,
+        help="training images used, from the start (default: 30000; 0 = all)",
     )
     parser.add_argument(
         "--markdown",
@@ -124,8 +124,8 @@ def main() -> None:
     rows = [run(name, build, data, args.epochs, args.seed) for name, build in MODELS.items()]
     table = markdown_table(rows)
     setting = (
-        f"Fashion-MNIST, {len(x_train)} training images, {args.epochs} epoch(s) of SGD "
-        f"(lr 0.01, momentum 0.9, Nesterov, batch 128), tested on {len(x_test)} images, "
+        f"Fashion-MNIST, {len(x_train)} training images, {args.epochs} epoch(s) of Adam "
+        f"(learning rate 0.001, batch 128), tested on {len(x_test)} images, "
         f"{cnnkit.get_num_threads()} thread(s)."
     )
     print()
