@@ -13,8 +13,8 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from cnnkit import image, layers  # noqa: E402
-from cnnkit.models import Sequential  # noqa: E402
+from cnnkit import image, layers
+from cnnkit.models import Sequential
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -93,7 +93,7 @@ def test_errors_name_the_problem() -> None:
     stranger = layers.Conv2D(1, 3, name="stranger")
     with pytest.raises(ValueError, match='layer "stranger" is not part of this model'):
         feature_maps(model, x, layers=[stranger])
-    with pytest.raises(ValueError, match="expected shape=.*found shape=.*10, 9, 3"):
+    with pytest.raises(ValueError, match=r"expected shape=.*found shape=.*10, 9, 3"):
         feature_maps(model, np.zeros((1, 10, 9, 3)))
     with pytest.raises(TypeError, match="must be a cnnkit Sequential model"):
         feature_maps(object(), x)

@@ -65,7 +65,8 @@ def test_filters_of_an_rgb_layer_are_colour_images() -> None:
     figure = plot_filters(_model(channels=3).layers[0])
     image = _image_axes(figure)[0].images[0].get_array()
     assert image.shape == (3, 3, 3)
-    assert 0.0 <= image.min() and image.max() <= 1.0
+    assert image.min() >= 0.0
+    assert image.max() <= 1.0
 
 
 def test_filters_of_a_deeper_layer_per_input_channel() -> None:
