@@ -1,8 +1,8 @@
 // 2-D filtering entry point: validates the geometry, then splits the output into bands of rows
-// (and chunks of columns, so that one long row, a 1-D signal, still splits). Each work item
-// copies the part of the plane its band reads, extended past the edges by the boundary rule,
-// into a small per-thread buffer that stays in cache, and runs the active ISA's kernel on it.
-// The input is read from memory once; no padded copy of the whole plane is ever made.
+// (and chunks of columns, so that one long row, a 1-D signal, still splits). Where a band's
+// windows lie inside the plane the active ISA's kernel reads the plane in place; near the edges
+// the work item first copies the input those outputs read, extended past the edges by the
+// boundary rule, into a small per-thread buffer. No padded copy of the whole plane is made.
 // Semantics: cnnkit/filter2d.hpp.
 #include "cnnkit/filter2d.hpp"
 
@@ -89,25 +89,45 @@ template <typename T>
 void filter2d(const Filter2dGeometry& g, const T* x, const T* w, T fill, T* y) {
   const Index bands = (g.OH + kBandRows - 1) / kBandRows;
   const Index chunks = (g.OW + kChunkCols - 1) / kChunkCols;
-  const Index ldx = std::min(kChunkCols, g.OW) + g.KW - 1;
+  const Index buffer_cols = std::min(kChunkCols, g.OW) + g.KW - 1;
   const Index buffer_rows = std::min(kBandRows, g.OH) + g.KH - 1;
   auto run = [&](Index begin, Index end, int) {
     // Left uninitialised: every element the kernel reads is written by extend_row first.
-    const std::unique_ptr<T[]> band(new T[static_cast<size_t>(buffer_rows * ldx)]);
+    const std::unique_ptr<T[]> band(new T[static_cast<size_t>(buffer_rows * buffer_cols)]);
     for (Index item = begin; item < end; ++item) {
       const Index p = item / (bands * chunks), i0 = (item / chunks) % bands * kBandRows;
-      const Index j0 = item % chunks * kChunkCols;
-      const Index rows = std::min(kBandRows, g.OH - i0), cols = std::min(kChunkCols, g.OW - j0);
+      const Index rows = std::min(kBandRows, g.OH - i0);
+      const Index j0 = item % chunks * kChunkCols, j1 = std::min(j0 + kChunkCols, g.OW);
       const T* plane = x + p * g.H * g.W;
-      for (Index r = 0; r < rows + g.KH - 1; ++r) {
-        Index source = i0 + r - g.pad_top;
-        if (source < 0 || source >= g.H)
-          source = g.boundary == Boundary::kFill ? -1 : extend_index(source, g.H, g.boundary);
-        extend_row(g, source < 0 ? nullptr : plane + source * g.W, fill, j0, j0 + cols + g.KW - 1,
-                   band.get() + r * ldx);
+      T* out = y + (p * g.OH + i0) * g.OW;
+      // Output columns [c0, c1) of the band, from an extended copy of the input they read.
+      auto from_copy = [&](Index c0, Index c1) {
+        const Index ldx = c1 - c0 + g.KW - 1;
+        for (Index r = 0; r < rows + g.KH - 1; ++r) {
+          Index source = i0 + r - g.pad_top;
+          if (source < 0 || source >= g.H)
+            source = g.boundary == Boundary::kFill ? -1 : extend_index(source, g.H, g.boundary);
+          extend_row(g, source < 0 ? nullptr : plane + source * g.W, fill, c0, c1 + g.KW - 1,
+                     band.get() + r * ldx);
+        }
+        active_kernels<T>().filter2d(rows, c1 - c0, g.KH, g.KW, band.get(), ldx, w, out + c0,
+                                     g.OW);
+      };
+      const Index top = i0 - g.pad_top;  // the first input row the band reads
+      if (top < 0 || top + rows + g.KH - 1 > g.H) {
+        from_copy(j0, j1);
+        continue;
       }
-      active_kernels<T>().filter2d(rows, cols, g.KH, g.KW, band.get(), ldx, w,
-                                   y + (p * g.OH + i0) * g.OW + j0, g.OW);
+      // The band's rows are inside the plane: the output columns whose windows are inside it
+      // too read the plane in place; only columns near the left and right edges need a copy.
+      const Index inside_begin = std::clamp(g.pad_left, j0, j1);
+      const Index inside_end = std::clamp(g.pad_left + g.W - g.KW + 1, inside_begin, j1);
+      if (inside_begin > j0) from_copy(j0, inside_begin);
+      if (inside_end > inside_begin)
+        active_kernels<T>().filter2d(rows, inside_end - inside_begin, g.KH, g.KW,
+                                     plane + top * g.W + (inside_begin - g.pad_left), g.W, w,
+                                     out + inside_begin, g.OW);
+      if (j1 > inside_end) from_copy(inside_end, j1);
     }
   };
   const Index items = g.P * bands * chunks;
