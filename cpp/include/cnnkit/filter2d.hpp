@@ -38,8 +38,8 @@ Filter2dGeometry make_filter2d_geometry(Index P, Index H, Index W, Index KH, Ind
                                         Index OW, Index pad_top, Index pad_left,
                                         Boundary boundary);
 
-// Production path: builds each plane's extended copy and runs the vectorised kernel of the
-// active ISA on it, in parallel over output rows.
+// Production path: the vectorised kernel of the active ISA, in parallel over bands of output
+// rows; it reads the plane in place and extends only the edges it needs (cpp/src/filter2d.cpp).
 template <typename T>
 void filter2d(const Filter2dGeometry& g, const T* x, const T* w, T fill, T* y);
 
