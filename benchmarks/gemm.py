@@ -37,6 +37,7 @@ def main() -> None:
     p.add_argument("--size", type=int, default=1024, help="M = N = K")
     args = p.parse_args()
     _bench.cap_isa(args.isa)
+    _bench.use_clock(args.clock)
 
     try:
         import threadpoolctl  # noqa: F401

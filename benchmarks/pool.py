@@ -70,6 +70,7 @@ def main() -> None:
     if unknown:
         p.error(f"unknown shapes {unknown}; choose from {','.join(SHAPES)}")
     _bench.cap_isa(args.isa)
+    _bench.use_clock(args.clock)
 
     import numpy as np
     import torch

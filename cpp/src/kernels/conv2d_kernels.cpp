@@ -47,41 +47,106 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
                     T* y) {
   using K = Tile<T>;
   constexpr Index B = K::kBlock;
-  const Index taps = g.KH * g.KW, nob = ceil_div(g.OC, B);
-  Buffer<T> wp(nob * taps * g.C * B), bias(nob * B), zeros(g.C);
+  const Index taps = g.KH * g.KW, nob = ceil_div(g.OC, B), run = g.KW * g.C;
+  Buffer<T> wp(nob * taps * g.C * B), bias(nob * B), zeros(run);
   pack_blocks(w, taps, g.C, g.OC, false, wp.data());
   for (Index o = 0; o < nob * B; ++o) bias.data()[o] = (b != nullptr && o < g.OC) ? b[o] : T(0);
-  std::memset(zeros.data(), 0, sizeof(T) * g.C);
+  std::memset(zeros.data(), 0, sizeof(T) * run);
 
+  // Without column dilation, the KW*C inputs one kernel row reads are contiguous in NHWC and so
+  // are their packed weights (tap-major): a tile whose windows lie inside the image in width
+  // reduces over KH runs of KW*C at once. This cuts the per-tap work KW-fold, which is what
+  // small-C (first-layer) convolutions spend their time on.
+  const bool runs = g.DW == 1;
   parallel_for(g.N * g.OH, [&](Index begin, Index end, int) {
     for (Index item = begin; item < end; ++item) {
       const Index n = item / g.OH, oh = item % g.OH;
       for (Index ob = 0; ob < nob; ++ob) {
         const T* wblock = wp.data() + ob * taps * g.C * B;
-        for (Index ow0 = 0; ow0 < g.OW; ow0 += K::kPixels) {
-          with_rows(int(min_index(K::kPixels, g.OW - ow0)), [&](auto np) {
-            constexpr int NP = decltype(np)::value;
-            typename K::Vec acc[NP][K::kVecs];
-            K::template init<NP>(bias.data() + ob * B, acc);
+        for_each_tile(g.OW, K::kPixels, [&](Index ow0, auto np) {
+          constexpr int NP = decltype(np)::value;
+          typename K::Vec acc[NP][K::kVecs];
+          K::template init<NP>(bias.data() + ob * B, acc);
+          const Index iw_first = ow0 * g.SW - g.pad_left;
+          const Index iw_last = (ow0 + NP - 1) * g.SW - g.pad_left + g.KW - 1;
+          if (runs && iw_first >= 0 && iw_last < g.W) {
+            K::template accumulate<NP>(g.KH, run, wblock, zeros.data(), [&](Index kh, int p) -> const T* {
+              const Index ih = oh * g.SH - g.pad_top + kh * g.DH;
+              if (ih < 0 || ih >= g.H) return nullptr;
+              return x + ((n * g.H + ih) * g.W + iw_first + p * g.SW) * g.C;
+            }, acc);
+          } else {
             K::template accumulate<NP>(taps, g.C, wblock, zeros.data(), [&](Index t, int p) -> const T* {
               const Index ih = oh * g.SH - g.pad_top + (t / g.KW) * g.DH;
               const Index iw = (ow0 + p) * g.SW - g.pad_left + (t % g.KW) * g.DW;
               if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) return nullptr;
               return x + ((n * g.H + ih) * g.W + iw) * g.C;
             }, acc);
-            K::template store<NP>(acc, min_index(B, g.OC - ob * B), relu,
-                                  y + ((n * g.OH + oh) * g.OW + ow0) * g.OC + ob * B, g.OC);
-          });
-        }
+          }
+          K::template store<NP>(acc, min_index(B, g.OC - ob * B), relu,
+                                y + ((n * g.OH + oh) * g.OW + ow0) * g.OC + ob * B, g.OC);
+        });
       }
     }
   });
 }
 
+// Backward-input for few input channels (C <= half a block), where vectorising over C would
+// leave most lanes idle. Per output row it first computes, for each pixel, what that pixel sends
+// to every (tap, channel) of its window: cols[ow][t*C + c] = sum_oc dy[oc] * w[t][c][oc], a 1x1
+// convolution of dy with taps*C outputs on the same micro-kernel. It then adds each value to the
+// input element the tap reads in the forward pass. Work items are whole images, so the
+// scatter-adds of one image never race.
+template <typename T>
+void conv2d_backward_input_columns(const Conv2dGeometry& g, const T* dy, const T* w, T* dx) {
+  using K = Tile<T>;
+  constexpr Index B = K::kBlock;
+  const Index outs = g.KH * g.KW * g.C, nob = ceil_div(outs, B), width = nob * B;
+  Buffer<T> wp(nob * g.OC * B), zeros(g.OC);
+  pack_blocks(w, 1, g.OC, outs, true, wp.data());
+  std::memset(zeros.data(), 0, sizeof(T) * g.OC);
+
+  parallel_for(g.N, [&](Index begin, Index end, int) {
+    Buffer<T> cols(g.OW * width);
+    for (Index n = begin; n < end; ++n) {
+      T* dxn = dx + n * g.H * g.W * g.C;
+      std::memset(dxn, 0, sizeof(T) * g.H * g.W * g.C);
+      for (Index oh = 0; oh < g.OH; ++oh) {
+        const T* dyrow = dy + (n * g.OH + oh) * g.OW * g.OC;
+        for (Index ob = 0; ob < nob; ++ob)
+          for_each_tile(g.OW, K::kPixels, [&](Index ow0, auto np) {
+            constexpr int NP = decltype(np)::value;
+            typename K::Vec acc[NP][K::kVecs];
+            K::template init<NP>(nullptr, acc);
+            K::template accumulate<NP>(1, g.OC, wp.data() + ob * g.OC * B, zeros.data(),
+                                       [&](Index, int p) { return dyrow + (ow0 + p) * g.OC; }, acc);
+            K::template store<NP>(acc, B, false, cols.data() + ow0 * width + ob * B, width);
+          });
+        for (Index ow = 0; ow < g.OW; ++ow)
+          for (Index kh = 0; kh < g.KH; ++kh) {
+            const Index ih = oh * g.SH - g.pad_top + kh * g.DH;
+            if (ih < 0 || ih >= g.H) continue;
+            for (Index kw = 0; kw < g.KW; ++kw) {
+              const Index iw = ow * g.SW - g.pad_left + kw * g.DW;
+              if (iw < 0 || iw >= g.W) continue;
+              const T* src = cols.data() + ow * width + (kh * g.KW + kw) * g.C;
+              T* dst = dxn + (ih * g.W + iw) * g.C;
+              for (Index c = 0; c < g.C; ++c) dst[c] += src[c];
+            }
+          }
+      }
+    }
+  });
+}
+
+// Backward-input as a convolution of dy with the kernel's channel roles swapped (vectorised over
+// C). Input columns are visited by stride phase (iw = phase + SW*j), so every pixel of a tile is
+// hit by the same kernel columns and taps the stride skips are skipped for the whole tile.
 template <typename T>
 void conv2d_backward_input(const Conv2dGeometry& g, const T* dy, const T* w, T* dx) {
   using K = Tile<T>;
   constexpr Index B = K::kBlock;
+  if (2 * g.C <= B) return conv2d_backward_input_columns(g, dy, w, dx);
   const Index taps = g.KH * g.KW, ncb = ceil_div(g.C, B);
   Buffer<T> wp(ncb * taps * g.OC * B), zeros(g.OC);
   pack_blocks(w, taps, g.OC, g.C, true, wp.data());
@@ -98,19 +163,21 @@ void conv2d_backward_input(const Conv2dGeometry& g, const T* dy, const T* w, T* 
       const Index n = item / g.H, ih = item % g.H;
       for (Index cb = 0; cb < ncb; ++cb) {
         const T* wblock = wp.data() + cb * taps * g.OC * B;
-        for (Index iw0 = 0; iw0 < g.W; iw0 += K::kPixels) {
-          with_rows(int(min_index(K::kPixels, g.W - iw0)), [&](auto np) {
+        for (Index phase = 0; phase < min_index(g.SW, g.W); ++phase) {
+          const Index count = ceil_div(g.W - phase, g.SW);  // columns phase, phase + SW, ...
+          for_each_tile(count, K::kPixels, [&](Index j0, auto np) {
+            const Index iw0 = phase + j0 * g.SW;
             constexpr int NP = decltype(np)::value;
             typename K::Vec acc[NP][K::kVecs];
             K::template init<NP>(nullptr, acc);
             K::template accumulate<NP>(taps, g.OC, wblock, zeros.data(), [&](Index t, int p) -> const T* {
               const Index oh = source(ih, g.pad_top, t / g.KW, g.DH, g.SH, g.OH);
-              const Index ow = source(iw0 + p, g.pad_left, t % g.KW, g.DW, g.SW, g.OW);
+              const Index ow = source(iw0 + p * g.SW, g.pad_left, t % g.KW, g.DW, g.SW, g.OW);
               if (oh < 0 || ow < 0) return nullptr;
               return dy + ((n * g.OH + oh) * g.OW + ow) * g.OC;
             }, acc);
             K::template store<NP>(acc, min_index(B, g.C - cb * B), false,
-                                  dx + ((n * g.H + ih) * g.W + iw0) * g.C + cb * B, g.C);
+                                  dx + ((n * g.H + ih) * g.W + iw0) * g.C + cb * B, g.SW * g.C);
           });
         }
       }
@@ -118,13 +185,24 @@ void conv2d_backward_input(const Conv2dGeometry& g, const T* dy, const T* w, T* 
   });
 }
 
-// dw tile: NP input channels x one block of output channels, reduced over the output pixels of
-// rows [row_begin, row_end) (a row is one (n, oh)) at tap (kh, kw). dyp has ocp channels a pixel.
-template <typename T, int NP>
-inline void kernel_tile(const Conv2dGeometry& g, const T* x, const T* dyp, Index ocp, Index row_begin,
-                        Index row_end, Index kh, Index kw, Index c0, Index ob, T* acc_out) {
+// dw tile: NP consecutive entries of a kernel-row run x one block of output channels, reduced
+// over the output pixels of rows [row_begin, row_end) (a row is one (n, oh)) at kernel row kh.
+// A run is `kws` taps from kernel column kw0, C channels each; entry r is (kw0 + r / C, r % C),
+// so in NHWC the run's inputs for one pixel are contiguous when kws == 1 or DW == 1.
+// dyp has ocp channels a pixel. Only kRuns tiles (kws > 1) can straddle the image border.
+template <typename T, int NP, bool kRuns>
+inline void kernel_tile(const Conv2dGeometry& g, const T* x, const T* dyp, Index ocp,
+                        Index row_begin, Index row_end, Index kh, Index kw0, Index r0, Index ob,
+                        T* acc_out) {
   using K = Tile<T>;
   using S = Simd<T>;
+  Index tap[NP], channel[NP];  // kernel column (relative to kw0) and channel of each entry
+  for (int p = 0; p < NP; ++p) {
+    tap[p] = (r0 + p) / g.C;
+    channel[p] = (r0 + p) % g.C;
+  }
+  // Columns the tile reads relative to the run's first: [lo, hi] over its entries' taps.
+  const Index lo = tap[0] * g.DW, hi = tap[NP - 1] * g.DW;
   typename K::Vec acc[NP][K::kVecs];
   for (int p = 0; p < NP; ++p)
     for (int j = 0; j < K::kVecs; ++j) acc[p][j] = S::load(acc_out + p * ocp + j * S::kLanes);
@@ -132,18 +210,27 @@ inline void kernel_tile(const Conv2dGeometry& g, const T* x, const T* dyp, Index
     const Index n = row / g.OH, oh = row % g.OH;
     const Index ih = oh * g.SH - g.pad_top + kh * g.DH;
     if (ih < 0 || ih >= g.H) continue;
-    const T* xrow = x + (n * g.H + ih) * g.W * g.C + c0;
+    const T* xrow = x + (n * g.H + ih) * g.W * g.C;
     const T* dyrow = dyp + row * g.OW * ocp + ob * K::kBlock;
     for (Index ow = 0; ow < g.OW; ++ow) {
-      const Index iw = ow * g.SW - g.pad_left + kw * g.DW;
-      if (iw < 0 || iw >= g.W) continue;
-      const T* xs = xrow + iw * g.C;
+      const Index iw0 = ow * g.SW - g.pad_left + kw0 * g.DW;  // column of the run's first tap
+      if (iw0 + hi < 0 || iw0 + lo >= g.W) continue;        // every entry reads padding
       typename K::Vec d[K::kVecs];
       for (int j = 0; j < K::kVecs; ++j) d[j] = S::load(dyrow + ow * ocp + j * S::kLanes);
-#pragma GCC unroll 8
-      for (int p = 0; p < NP; ++p) {
-        const typename K::Vec xv = S::broadcast(xs[p]);
-        for (int j = 0; j < K::kVecs; ++j) acc[p][j] += xv * d[j];
+      if (!kRuns || (iw0 + lo >= 0 && iw0 + hi < g.W)) {  // all inside: contiguous inputs
+        const T* xs = xrow + iw0 * g.C + r0;
+#pragma GCC unroll 12
+        for (int p = 0; p < NP; ++p) {
+          const typename K::Vec xv = S::broadcast(xs[p]);
+          for (int j = 0; j < K::kVecs; ++j) acc[p][j] += xv * d[j];
+        }
+      } else {  // a border pixel: entries whose column is outside the image read zero
+        for (int p = 0; p < NP; ++p) {
+          const Index iw = iw0 + tap[p] * g.DW;
+          const T v = iw >= 0 && iw < g.W ? xrow[iw * g.C + channel[p]] : T(0);
+          const typename K::Vec xv = S::broadcast(v);
+          for (int j = 0; j < K::kVecs; ++j) acc[p][j] += xv * d[j];
+        }
       }
     }
   }
@@ -159,6 +246,10 @@ void conv2d_backward_kernel(const Conv2dGeometry& g, const T* x, const T* dy, T*
   const Index rows = g.N * g.OH, pixels = rows * g.OW;
   const Index nthreads = min_index(get_num_threads(), rows > 0 ? rows : 1);
   const Index per_thread = taps * g.C * ocp + ocp;  // private dw, then db
+  // With few channels (and no column dilation) a whole kernel row is one run of KW*C contiguous
+  // inputs, as in the forward pass: tiles span taps instead of running C-entry tiles.
+  const bool runs = g.DW == 1 && g.C < K::kPixels && g.KW > 1;
+  const Index kws = runs ? g.KW : 1, run = kws * g.C;
 
   // dy with its channels padded to whole blocks, so every vector load stays in bounds.
   const bool padded = ocp != g.OC;
@@ -182,13 +273,18 @@ void conv2d_backward_kernel(const Conv2dGeometry& g, const T* x, const T* dy, T*
     T* db_t = dw_t + taps * g.C * ocp;
     for (Index r0 = begin; r0 < end; r0 += chunk) {
       const Index r1 = min_index(end, r0 + chunk);
-      for (Index t = 0; t < taps; ++t)
-        for (Index c0 = 0; c0 < g.C; c0 += K::kPixels)
-          for (Index ob = 0; ob < nob; ++ob)
-            with_rows(int(min_index(K::kPixels, g.C - c0)), [&](auto np) {
-              kernel_tile<T, decltype(np)::value>(g, x, dyp, ocp, r0, r1, t / g.KW, t % g.KW, c0,
-                                                  ob, dw_t + (t * g.C + c0) * ocp + ob * B);
-            });
+      for (Index kh = 0; kh < g.KH; ++kh)
+        for (Index kw0 = 0; kw0 < g.KW; kw0 += kws)
+          for (Index e0 = 0; e0 < run; e0 += K::kPixels)
+            for (Index ob = 0; ob < nob; ++ob)
+              with_rows(int(min_index(K::kPixels, run - e0)), [&](auto np) {
+                T* acc = dw_t + ((kh * g.KW + kw0) * g.C + e0) * ocp + ob * B;
+                constexpr int NP = decltype(np)::value;
+                if (runs)
+                  kernel_tile<T, NP, true>(g, x, dyp, ocp, r0, r1, kh, kw0, e0, ob, acc);
+                else
+                  kernel_tile<T, NP, false>(g, x, dyp, ocp, r0, r1, kh, kw0, e0, ob, acc);
+              });
       for (Index p = r0 * g.OW; p < r1 * g.OW; ++p)
         for (Index o = 0; o < ocp; ++o) db_t[o] += dyp[p * ocp + o];
     }

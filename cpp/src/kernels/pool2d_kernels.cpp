@@ -1,8 +1,9 @@
 // Max and average pooling, forward and backward, vectorised over the contiguous channels of
 // NHWC. Semantics: cnnkit/pool2d.hpp. Compiled once per ISA (CNNKIT_ISA namespace).
 //
-// Backward kernels scatter into dx; work items are (image, channel block), so overlapping
-// windows (stride < pool) never write the same element from two threads.
+// Max-pool backward recomputes each window's winner from x (vectorised, one lane per channel)
+// and writes dy there. Disjoint windows (stride >= pool) split by output row; overlapping ones by
+// (image, channel block), so no element is written from two threads.
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -35,20 +36,99 @@ inline bool replaces(T v, T best) {
   return v > best || (v != v && best == best);
 }
 
+// The same rule on whole vectors: a lane mask (all ones where v replaces best).
+template <typename V>
+inline auto replaces_mask(V v, V best) {
+  return (v > best) | ((v != v) & (best == best));
+}
+
+// Max over the window of output (oh, ow) for channels [c, c + lanes): one vector of x at a time,
+// channels in lanes. Calls take(best, winner offsets) with the element offset (relative to the
+// image) of each lane's first maximum, or fills only y when arg is not needed.
+template <typename T, bool kWithArg, typename Out>
+inline void window_max(const Conv2dGeometry& g, const Window& win, const T* xn, Index c, Out&& out) {
+  using S = Simd<T>;
+  using Mask = decltype(typename S::Vec{} > typename S::Vec{});
+  using Lane = decltype(Mask{}[0] + 0);  // int32 for float, int64 for double
+  const Index first = (win.h0 * g.W + win.w0) * g.C;
+  typename S::Vec best = S::load(xn + first + c);
+  Mask arg = Mask{} + Lane(first);
+  for (Index ih = win.h0; ih < win.h1; ++ih)
+    for (Index iw = win.w0; iw < win.w1; ++iw) {
+      const Index offset = (ih * g.W + iw) * g.C;
+      const typename S::Vec v = S::load(xn + offset + c);
+      const Mask take = replaces_mask(v, best);
+      best = take ? v : best;
+      if (kWithArg) arg = take ? (Mask{} + Lane(offset)) : arg;
+    }
+  out(best, arg);
+}
+
 template <typename T>
 void max_pool2d_forward(const Conv2dGeometry& g, const T* x, T* y) {
+  using S = Simd<T>;
+  const Index cv = g.C / S::kLanes * S::kLanes;  // channels handled by whole vectors
   parallel_for(g.N * g.OH, [&](Index begin, Index end, int) {
     for (Index item = begin; item < end; ++item) {
       const Index n = item / g.OH, oh = item % g.OH;
+      const T* xn = x + n * g.H * g.W * g.C;
       for (Index ow = 0; ow < g.OW; ++ow) {
         const Window win = window_at(g, oh, ow);
         T* out = y + ((n * g.OH + oh) * g.OW + ow) * g.C;
-        std::memcpy(out, x + ((n * g.H + win.h0) * g.W + win.w0) * g.C, sizeof(T) * g.C);
+        for (Index c = 0; c < cv; c += S::kLanes)
+          window_max<T, false>(g, win, xn, c, [&](auto best, auto) { S::store(out + c, best); });
+        if (cv == g.C) continue;
+        std::memcpy(out + cv, xn + (win.h0 * g.W + win.w0) * g.C + cv, sizeof(T) * (g.C - cv));
         for (Index ih = win.h0; ih < win.h1; ++ih)
           for (Index iw = win.w0; iw < win.w1; ++iw) {
-            const T* in = x + ((n * g.H + ih) * g.W + iw) * g.C;
-            for (Index c = 0; c < g.C; ++c) out[c] = replaces(in[c], out[c]) ? in[c] : out[c];
+            const T* in = xn + (ih * g.W + iw) * g.C;
+            for (Index c = cv; c < g.C; ++c) out[c] = replaces(in[c], out[c]) ? in[c] : out[c];
           }
+      }
+    }
+  });
+}
+
+// The element offset (within the image) of the first maximum of channel c in window win.
+template <typename T>
+inline Index window_argmax(const Conv2dGeometry& g, const Window& win, const T* xn, Index c) {
+  Index arg = (win.h0 * g.W + win.w0) * g.C;
+  T best = xn[arg + c];
+  for (Index ih = win.h0; ih < win.h1; ++ih)
+    for (Index iw = win.w0; iw < win.w1; ++iw) {
+      const Index offset = (ih * g.W + iw) * g.C;
+      if (replaces(xn[offset + c], best)) {
+        best = xn[offset + c];
+        arg = offset;
+      }
+    }
+  return arg;
+}
+
+// Windows that do not overlap (stride >= window, the usual 2x2/2): each output row owns the
+// input rows from its window's top to the next window's top; it zeroes them and writes each
+// dy to its window's winner. No two output rows write the same element, so rows run in parallel.
+template <typename T>
+void max_pool2d_backward_disjoint(const Conv2dGeometry& g, const T* x, const T* dy, T* dx) {
+  using S = Simd<T>;
+  using Mask = decltype(typename S::Vec{} > typename S::Vec{});
+  const Index cv = g.C / S::kLanes * S::kLanes;
+  auto top = [&](Index oh) { return oh * g.SH - g.pad_top < 0 ? 0 : oh * g.SH - g.pad_top; };
+  parallel_for(g.N * g.OH, [&](Index begin, Index end, int) {
+    for (Index item = begin; item < end; ++item) {
+      const Index n = item / g.OH, oh = item % g.OH;
+      const Index row0 = oh == 0 ? 0 : top(oh), row1 = oh + 1 == g.OH ? g.H : top(oh + 1);
+      const T* xn = x + n * g.H * g.W * g.C;
+      T* dxn = dx + n * g.H * g.W * g.C;
+      std::memset(dxn + row0 * g.W * g.C, 0, sizeof(T) * (row1 - row0) * g.W * g.C);
+      for (Index ow = 0; ow < g.OW; ++ow) {
+        const Window win = window_at(g, oh, ow);
+        const T* d = dy + ((n * g.OH + oh) * g.OW + ow) * g.C;
+        for (Index c = 0; c < cv; c += S::kLanes)
+          window_max<T, true>(g, win, xn, c, [&](auto, Mask arg) {
+            for (int lane = 0; lane < S::kLanes; ++lane) dxn[arg[lane] + c + lane] = d[c + lane];
+          });
+        for (Index c = cv; c < g.C; ++c) dxn[window_argmax(g, win, xn, c) + c] = d[c];
       }
     }
   });
@@ -56,6 +136,10 @@ void max_pool2d_forward(const Conv2dGeometry& g, const T* x, T* y) {
 
 template <typename T>
 void max_pool2d_backward(const Conv2dGeometry& g, const T* x, const T* dy, T* dx) {
+  // Lane offsets are int32 for float: the disjoint path needs images under 2^31 elements.
+  if (g.SH >= g.KH && g.SW >= g.KW && g.H * g.W * g.C < (Index(1) << 31))
+    return max_pool2d_backward_disjoint(g, x, dy, dx);
+  // Overlapping windows: work items are (image, channel block), so no element has two writers.
   const Index ncb = ceil_div(g.C, kChannelBlock);
   parallel_for(g.N * ncb, [&](Index begin, Index end, int) {
     T best[kChannelBlock];

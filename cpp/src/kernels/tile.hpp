@@ -10,7 +10,9 @@ template <typename T>
 struct Tile {
   using S = Simd<T>;
   using Vec = typename S::Vec;
-  static constexpr int kPixels = 6;  // rows of the tile (6 x 2 vectors: BLIS's 6x16 on AVX2)
+  // Rows of the tile: 6 x 2 vectors (BLIS's 6x16) fits AVX2's 16 registers; AVX-512's 32 take
+  // 12 x 2, which halves the weight loads per FMA.
+  static constexpr int kPixels = CNNKIT_VEC_BYTES == 64 ? 12 : 6;
   static constexpr int kVecs = 2;
   static constexpr Index kBlock = kVecs * S::kLanes;  // channels per packed weight block
 
@@ -33,12 +35,29 @@ struct Tile {
         Vec w[kVecs];
 #pragma GCC unroll 4
         for (int j = 0; j < kVecs; ++j) w[j] = S::load(wt + r * kBlock + j * S::kLanes);
-#pragma GCC unroll 8
+#pragma GCC unroll 12
         for (int p = 0; p < NP; ++p) {
           const Vec xv = S::broadcast(s[p][r]);
 #pragma GCC unroll 4
           for (int j = 0; j < kVecs; ++j) acc[p][j] += xv * w[j];
         }
+      }
+    }
+  }
+
+  // acc[p] += sum_{r < R} a[r*NP + p] * wp[r*kBlock + 0..kBlock): the rows packed r-major and
+  // interleaved (GEMM's packed a), so the broadcasts read one contiguous stream.
+  template <int NP>
+  static inline void accumulate_packed(Index R, const T* a, const T* wp, Vec (&acc)[NP][kVecs]) {
+    for (Index r = 0; r < R; ++r) {
+      Vec w[kVecs];
+#pragma GCC unroll 4
+      for (int j = 0; j < kVecs; ++j) w[j] = S::load(wp + r * kBlock + j * S::kLanes);
+#pragma GCC unroll 12
+      for (int p = 0; p < NP; ++p) {
+        const Vec xv = S::broadcast(a[r * NP + p]);
+#pragma GCC unroll 4
+        for (int j = 0; j < kVecs; ++j) acc[p][j] += xv * w[j];
       }
     }
   }
@@ -60,6 +79,21 @@ struct Tile {
     }
   }
 
+  // Loads the first `count` (<= kBlock) channels of row p from in + p*stride (zero past count):
+  // the inverse of store, for accumulating in several passes.
+  template <int NP>
+  static inline void load(const T* in, Index stride, Index count, Vec (&acc)[NP][kVecs]) {
+    for (int p = 0; p < NP; ++p) {
+      if (count == kBlock) {
+        for (int j = 0; j < kVecs; ++j) acc[p][j] = S::load(in + p * stride + j * S::kLanes);
+      } else {
+        T lanes[kBlock] = {};
+        for (Index i = 0; i < count; ++i) lanes[i] = in[p * stride + i];
+        std::memcpy(acc[p], lanes, sizeof(lanes));
+      }
+    }
+  }
+
   // Sets every accumulator row to the kBlock values at `init` (zero when null).
   template <int NP>
   static inline void init(const T* init, Vec (&acc)[NP][kVecs]) {
@@ -69,8 +103,8 @@ struct Tile {
   }
 };
 
-// Calls f.template operator()<NP>() with NP = n, for 1 <= n <= Tile::kPixels: the tail of a row
-// gets a narrower tile instead of a scalar loop.
+// Calls f(std::integral_constant<int, n>) for 1 <= n <= Tile::kPixels: the tail of a row gets a
+// narrower tile instead of a scalar loop.
 template <typename F>
 inline void with_rows(int n, F&& f) {
   switch (n) {
@@ -79,6 +113,32 @@ inline void with_rows(int n, F&& f) {
     case 3: f(std::integral_constant<int, 3>{}); break;
     case 4: f(std::integral_constant<int, 4>{}); break;
     case 5: f(std::integral_constant<int, 5>{}); break;
+#if CNNKIT_VEC_BYTES == 64
+    case 6: f(std::integral_constant<int, 6>{}); break;
+    case 7: f(std::integral_constant<int, 7>{}); break;
+    case 8: f(std::integral_constant<int, 8>{}); break;
+    case 9: f(std::integral_constant<int, 9>{}); break;
+    case 10: f(std::integral_constant<int, 10>{}); break;
+    case 11: f(std::integral_constant<int, 11>{}); break;
+    default: f(std::integral_constant<int, 12>{}); break;
+#else
     default: f(std::integral_constant<int, 6>{}); break;
+#endif
+  }
+}
+
+// Covers [0, count) with the fewest tiles of at most kPixels rows, their sizes differing by at
+// most one (14 -> 5, 5, 4 rather than 6, 6, 2: a 2-row tile has too few accumulators to hide the
+// FMA latency). Calls f(first, std::integral_constant<int, rows>) for each tile in order.
+template <typename F>
+inline void for_each_tile(Index count, int max_rows, F&& f) {
+  if (count <= 0) return;
+  const Index tiles = (count + max_rows - 1) / max_rows, base = count / tiles;
+  const Index extra = count % tiles;
+  Index first = 0;
+  for (Index i = 0; i < tiles; ++i) {
+    const int rows = int(base + (i < extra ? 1 : 0));
+    with_rows(rows, [&](auto np) { f(first, np); });
+    first += rows;
   }
 }
