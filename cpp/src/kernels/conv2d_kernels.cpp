@@ -2,9 +2,12 @@
 // Formulas and shapes: cnnkit/conv2d.hpp. Compiled once per ISA (CNNKIT_ISA namespace).
 //
 // Forward and backward-input run the same micro-kernel (tile.hpp): backward-input is a
-// convolution of dy with the kernel's channel roles swapped, where taps that the stride skips
-// read nothing. Backward-kernel reduces over pixels into thread-private buffers that are summed
-// in a fixed order, so results are bitwise reproducible for a given thread count.
+// convolution of dy with the kernel's channel roles swapped, visited by stride phase so taps
+// the stride skips are skipped; with few input channels it goes through per-pixel columns
+// instead (conv2d_backward_input_columns). Forward and backward-kernel reduce over a whole
+// kernel row at once where its KW*C inputs are contiguous, which is what keeps first layers
+// (C = 1 or 3) busy. Backward-kernel reduces over pixels into thread-private buffers that are
+// summed in a fixed order, so results are bitwise reproducible for a given thread count.
 #include <cstdlib>
 #include <cstring>
 #include <new>
