@@ -27,8 +27,8 @@ KERNEL_SIZES = (3, 7)
 
 
 def interleaved_medians(runs: dict[str, Callable[[], object]], repeat: int,
-                        budget: float = 20.0) -> dict[str, float]:
-    """Median seconds of each run, timed round-robin (fewer rounds if over budget)."""
+                        clock: Callable[[], float], budget: float = 20.0) -> dict[str, float]:
+    """Median seconds of each run on `clock`, timed round-robin (fewer rounds if over budget)."""
     for run in runs.values():
         run()
     times: dict[str, list[float]] = {name: [] for name in runs}
@@ -37,9 +37,9 @@ def interleaved_medians(runs: dict[str, Callable[[], object]], repeat: int,
         if round_index >= 3 and time.perf_counter() - start > budget:
             break
         for name, run in runs.items():
-            t0 = time.perf_counter()
+            t0 = clock()
             run()
-            times[name].append(time.perf_counter() - t0)
+            times[name].append(clock() - t0)
     return {name: statistics.median(values) for name, values in times.items()}
 
 
@@ -59,6 +59,7 @@ def main() -> None:
     import cnnkit
     from cnnkit import _core, image
 
+    clock = time.process_time if args.clock == "process" else time.perf_counter
     cnnkit.set_num_threads(args.threads)
     cv2.setNumThreads(args.threads)
     isa = _core.active_isa()
@@ -82,7 +83,8 @@ def main() -> None:
             np.testing.assert_allclose(run(kernel), reference, rtol=0, atol=1e-4,
                                        err_msg=f"{name} disagrees with cnnkit")
         seconds = interleaved_medians(
-            {name: functools.partial(run, kernel) for name, run in libraries.items()}, args.repeat
+            {name: functools.partial(run, kernel) for name, run in libraries.items()}, args.repeat,
+            clock,
         )
         speed = {name: megapixels / s for name, s in seconds.items()}
         results += [{"kernel": size, "library": name, "seconds": seconds[name],
