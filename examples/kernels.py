@@ -50,8 +50,12 @@ def kernel_label(kernel: np.ndarray) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--photo", choices=sorted(PHOTOS), default="camera",
-                        help="which scikit-image photograph to filter (default: %(default)s)")
+    parser.add_argument(
+        "--photo",
+        choices=sorted(PHOTOS),
+        default="camera",
+        help="which scikit-image photograph to filter (default: %(default)s)",
+    )
     parser.add_argument("-o", "--output", default="kernels.png", help="the PNG to write")
     args = parser.parse_args()
 
@@ -77,10 +81,15 @@ def main() -> None:
     top, left = CROPS[args.photo]
     for column, (title, kernel, pixels) in enumerate(panels):
         shown = np.clip(pixels, 0, 1)
-        crop = shown[top:top + CROP, left:left + CROP]
+        crop = shown[top : top + CROP, left : left + CROP]
         for axis, part in zip(axes[:, column], (shown, crop)):
-            axis.imshow(part, cmap="gray" if part.ndim == 2 else None, vmin=0, vmax=1,
-                        interpolation="nearest")
+            axis.imshow(
+                part,
+                cmap="gray" if part.ndim == 2 else None,
+                vmin=0,
+                vmax=1,
+                interpolation="nearest",
+            )
             axis.set_axis_off()
         if kernel is None:
             label = f"{title}\n\n\n"
@@ -90,8 +99,10 @@ def main() -> None:
             label = f"{title}\n{kernel_label(kernel)}"
         axes[0, column].set_title(label, fontsize=11, family="monospace")
     axes[1, 0].set_title(f"{CROP}x{CROP} crop, magnified", fontsize=11, family="monospace")
-    figure.suptitle(f"The lecture's kernels with cnnkit.image.convolve2d\n"
-                    f"photograph: {PHOTOS[args.photo]}", fontsize=13)
+    figure.suptitle(
+        f"The lecture's kernels with cnnkit.image.convolve2d\nphotograph: {PHOTOS[args.photo]}",
+        fontsize=13,
+    )
     figure.savefig(args.output, dpi=100)
     print(f"wrote {args.output}")
 
