@@ -21,7 +21,7 @@ import numpy as np
 
 from cnnkit import activations, initializers, regularizers
 
-__all__ = ["Layer", "reset_names"]
+__all__ = ["Layer", "kernel_layer_config", "kernel_layer_from_config", "reset_names"]
 
 _name_counts: defaultdict[str, int] = defaultdict(int)
 
@@ -271,6 +271,28 @@ class ActivationMixin:
         if buffer is None or buffer.shape != dy.shape or buffer.dtype != dtype:
             buffer = self._grad_buffer = np.empty(dy.shape, dtype)
         return activations.relu_backward(y, dy, out=buffer)
+
+
+def kernel_layer_config(layer: Layer) -> dict:
+    """The config entries shared by layers with a kernel, a bias and an activation."""
+    return {
+        "activation": activations.serialize(layer.activation),
+        "use_bias": layer.use_bias,
+        "kernel_initializer": initializers.serialize(layer.kernel_initializer),
+        "bias_initializer": initializers.serialize(layer.bias_initializer),
+        "kernel_regularizer": regularizers.serialize(layer.kernel_regularizer),
+        "bias_regularizer": regularizers.serialize(layer.bias_regularizer),
+    }
+
+
+def kernel_layer_from_config(cls: type, config: dict) -> Layer:
+    """Rebuilds a kernel layer; an array or callable initializer (saved as null) falls back to
+    the Keras default, since the saved weights carry the values it produced."""
+    config = dict(config)
+    for key, default in (("kernel_initializer", "glorot_uniform"), ("bias_initializer", "zeros")):
+        if config.get(key) is None:
+            config[key] = default
+    return cls(**config)
 
 
 def _dims(shape: Sequence[int]) -> tuple[int, ...]:

@@ -9,7 +9,12 @@ import numpy as np
 
 from cnnkit import activations, initializers, ops, regularizers
 from cnnkit.layers import _args
-from cnnkit.layers.base import ActivationMixin, Layer
+from cnnkit.layers.base import (
+    ActivationMixin,
+    Layer,
+    kernel_layer_config,
+    kernel_layer_from_config,
+)
 from cnnkit.utils.random import global_generator
 
 __all__ = ["Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "Reshape"]
@@ -110,24 +115,12 @@ class Dense(ActivationMixin, Layer):
         return {
             **super().get_config(),
             "units": self.units,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            **kernel_layer_config(self),
         }
 
     @classmethod
     def from_config(cls, config: dict) -> Layer:
-        config = dict(config)
-        for key, default in (
-            ("kernel_initializer", "glorot_uniform"),
-            ("bias_initializer", "zeros"),
-        ):
-            if config.get(key) is None:
-                config[key] = default
-        return cls(**config)
+        return kernel_layer_from_config(cls, config)
 
 
 class Flatten(Layer):
