@@ -13,20 +13,15 @@ import numbers
 
 import numpy as np
 
-from cnnkit import _core
+from cnnkit import _core, ops
 
 MODES = ("full", "same", "valid")
 BOUNDARIES = ("fill", "wrap", "symm")
 
 
 def real_array(value: object, name: str) -> np.ndarray:
-    """A numpy array of a real number type (bool and integers accepted, converted later)."""
-    try:
-        array = np.asarray(value)
-    except Exception as error:  # numpy raises many types for ragged or odd objects
-        raise TypeError(f"{name} must be array-like, got {type(value).__name__}") from error
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
+    """A non-empty numpy array of a real number type (bool and integers converted later)."""
+    array = ops.real_array(value, name)
     if array.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {array.shape}")
     return array

@@ -43,7 +43,7 @@ def _compute_dtype(*arrays: np.ndarray | None) -> np.dtype:
     return np.dtype(np.float64 if any(a.dtype == np.float64 for a in present) else np.float32)
 
 
-def _as_array(value: object, name: str) -> np.ndarray:
+def real_array(value: object, name: str) -> np.ndarray:
     """A numpy array of a real number type (bool and integers are accepted and converted)."""
     try:
         array = np.asarray(value)
@@ -124,9 +124,9 @@ def conv2d(
     x: (N, H, W, C) or, channels_first, (N, C, H, W); kernel: (kh, kw, C, filters);
     bias: (filters,). Returns (N, OH, OW, filters) (or channels_first order).
     """
-    x = _as_array(x, "x")
-    kernel = _as_array(kernel, "kernel")
-    bias = None if bias is None else _as_array(bias, "bias")
+    x = real_array(x, "x")
+    kernel = real_array(kernel, "kernel")
+    bias = None if bias is None else real_array(bias, "bias")
     data_format = _choice(data_format, _DATA_FORMATS, "data_format")
     _check_rank(x, 4, "x", _layout(2, data_format))
     _check_rank(kernel, 4, "kernel", "(kh, kw, in_channels, filters)")
@@ -158,9 +158,9 @@ def conv2d_backward(
     grad_output is the gradient of the convolution before any activation. With
     input_grad=False, grad_x is not computed and None is returned in its place.
     """
-    x = _as_array(x, "x")
-    kernel = _as_array(kernel, "kernel")
-    grad_output = _as_array(grad_output, "grad_output")
+    x = real_array(x, "x")
+    kernel = real_array(kernel, "kernel")
+    grad_output = real_array(grad_output, "grad_output")
     data_format = _choice(data_format, _DATA_FORMATS, "data_format")
     _check_rank(x, 4, "x", _layout(2, data_format))
     _check_rank(kernel, 4, "kernel", "(kh, kw, in_channels, filters)")
@@ -182,7 +182,7 @@ def conv2d_backward(
 
 
 def _pool_args(x, pool_size, strides, padding, data_format, rank: int):
-    x = _as_array(x, "x")
+    x = real_array(x, "x")
     data_format = _choice(data_format, _DATA_FORMATS, "data_format")
     _check_rank(x, rank + 2, "x", _layout(rank, data_format))
     pool = _int_tuple(pool_size, rank, "pool_size")
@@ -198,7 +198,7 @@ def _pool2d(forward, x, pool_size, strides, padding, data_format):
 
 def _pool2d_backward(backward, x, grad_output, pool_size, strides, padding, data_format):
     x, pool, step, padding, data_format = _pool_args(x, pool_size, strides, padding, data_format, 2)
-    grad_output = _as_array(grad_output, "grad_output")
+    grad_output = real_array(grad_output, "grad_output")
     _check_rank(grad_output, 4, "grad_output", _layout(2, data_format))
     dtype = _compute_dtype(x, grad_output)
     dx = backward(
@@ -248,7 +248,7 @@ def _axis(data_format: str) -> int:
 
 
 def _checked_1d(x, name: str, data_format: str) -> np.ndarray:
-    x = _as_array(x, name)
+    x = real_array(x, name)
     _check_rank(x, 3, name, _layout(1, _choice(data_format, _DATA_FORMATS, "data_format")))
     return x
 
@@ -265,7 +265,7 @@ def conv1d(
 ) -> np.ndarray:
     """1-D cross-correlation. x: (N, L, C) (or (N, C, L)); kernel: (k, C, filters)."""
     x = _checked_1d(x, "x", data_format)
-    kernel = _as_array(kernel, "kernel")
+    kernel = real_array(kernel, "kernel")
     _check_rank(kernel, 3, "kernel", "(k, in_channels, filters)")
     axis = _axis(data_format)
     y = conv2d(
@@ -294,7 +294,7 @@ def conv1d_backward(
     """Gradients of conv1d: (grad_x or None, grad_kernel, grad_bias)."""
     x = _checked_1d(x, "x", data_format)
     grad_output = _checked_1d(grad_output, "grad_output", data_format)
-    kernel = _as_array(kernel, "kernel")
+    kernel = real_array(kernel, "kernel")
     _check_rank(kernel, 3, "kernel", "(k, in_channels, filters)")
     axis = _axis(data_format)
     dx, dw, db = conv2d_backward(
@@ -373,9 +373,9 @@ def avg_pool1d_backward(
 
 def dense(x, kernel, bias=None, activation=None) -> np.ndarray:
     """x (N, in) . kernel (in, units) + bias (units,), with optional fused ReLU."""
-    x = _as_array(x, "x")
-    kernel = _as_array(kernel, "kernel")
-    bias = None if bias is None else _as_array(bias, "bias")
+    x = real_array(x, "x")
+    kernel = real_array(kernel, "kernel")
+    bias = None if bias is None else real_array(bias, "bias")
     _check_rank(x, 2, "x", "(N, in_features)")
     _check_rank(kernel, 2, "kernel", "(in_features, units)")
     if x.shape[1] != kernel.shape[0]:
@@ -394,9 +394,9 @@ def dense(x, kernel, bias=None, activation=None) -> np.ndarray:
 
 def dense_backward(x, kernel, grad_output, input_grad=True):
     """Gradients of dense: (grad_x or None, grad_kernel, grad_bias)."""
-    x = _as_array(x, "x")
-    kernel = _as_array(kernel, "kernel")
-    grad_output = _as_array(grad_output, "grad_output")
+    x = real_array(x, "x")
+    kernel = real_array(kernel, "kernel")
+    grad_output = real_array(grad_output, "grad_output")
     _check_rank(x, 2, "x", "(N, in_features)")
     _check_rank(kernel, 2, "kernel", "(in_features, units)")
     expected = (x.shape[0], kernel.shape[1])
