@@ -72,6 +72,34 @@ def cap_isa(isa: str | None) -> None:
         os.environ[key] = value
 
 
+def parse_shapes(p: argparse.ArgumentParser, known: dict) -> tuple[argparse.Namespace, list[str]]:
+    """Parses the common options plus --shapes, then caps the ISA and picks the clock.
+
+    Runs before torch or cnnkit is imported: the ISA caps are environment variables.
+    """
+    p.add_argument("--shapes", default=",".join(known), help="comma-separated shape names")
+    args = p.parse_args()
+    names = [s for s in args.shapes.split(",") if s]
+    unknown = [s for s in names if s not in known]
+    if unknown:
+        p.error(f"unknown shapes {unknown}; choose from {','.join(known)}")
+    cap_isa(args.isa)
+    use_clock(args.clock)
+    return args, names
+
+
+def set_threads(threads: int) -> str:
+    """Gives cnnkit and PyTorch the same thread count; returns cnnkit's active ISA."""
+    import torch
+
+    import cnnkit
+    from cnnkit import _core
+
+    torch.set_num_threads(threads)
+    cnnkit.set_num_threads(threads)
+    return _core.active_isa()
+
+
 def median_seconds(fn: Callable[[], object], repeat: int, warmup: int = 2,
                    budget: float = 20.0) -> float:
     """Median wall time of fn() over `repeat` runs after `warmup` runs (fewer if over budget)."""

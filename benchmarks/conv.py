@@ -123,24 +123,12 @@ def torch_runs(shape: Shape, channels_last: bool, torch):
 
 def main() -> None:
     p = _bench.parser(__doc__.splitlines()[0], "conv_results.json")
-    p.add_argument("--shapes", default=",".join(SHAPES), help="comma-separated names from a..l")
-    args = p.parse_args()
-    names = [s for s in args.shapes.split(",") if s]
-    unknown = [s for s in names if s not in SHAPES]
-    if unknown:
-        p.error(f"unknown shapes {unknown}; choose from {','.join(SHAPES)}")
-    _bench.cap_isa(args.isa)
-    _bench.use_clock(args.clock)
+    args, names = _bench.parse_shapes(p, SHAPES)
+    isa = _bench.set_threads(args.threads)
 
     import numpy as np
     import torch
 
-    import cnnkit
-    from cnnkit import _core
-
-    torch.set_num_threads(args.threads)
-    cnnkit.set_num_threads(args.threads)
-    isa = _core.active_isa()
     peak = _bench.measure_peak("fma", isa, args.threads)
     print(f"cnnkit isa {isa}, torch {torch.__version__} ({torch.backends.cpu.get_cpu_capability()})"
           f", threads {args.threads}, FMA peak {peak} GFLOP/s")
