@@ -391,13 +391,17 @@ def _prepare_elementwise(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarr
     return y_true, y_pred
 
 
-class MeanSquaredError(Loss):
-    """mean((y_pred - y_true)**2) over the last axis, then over the batch."""
-
-    name = "mean_squared_error"
+class _ElementwiseLoss(Loss):
+    """A loss of y_pred - y_true element by element, averaged over the last axis."""
 
     def _prepare(self, y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
         return _prepare_elementwise(y_true, y_pred)
+
+
+class MeanSquaredError(_ElementwiseLoss):
+    """mean((y_pred - y_true)**2) over the last axis, then over the batch."""
+
+    name = "mean_squared_error"
 
     def _values_and_grad(
         self, y_true: np.ndarray, y_pred: np.ndarray
@@ -407,13 +411,10 @@ class MeanSquaredError(Loss):
         return np.mean(diff * diff, axis=-1), diff * (2 / width)
 
 
-class MeanAbsoluteError(Loss):
+class MeanAbsoluteError(_ElementwiseLoss):
     """mean(|y_pred - y_true|) over the last axis, then over the batch (gradient sign/width)."""
 
     name = "mean_absolute_error"
-
-    def _prepare(self, y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
-        return _prepare_elementwise(y_true, y_pred)
 
     def _values_and_grad(
         self, y_true: np.ndarray, y_pred: np.ndarray
