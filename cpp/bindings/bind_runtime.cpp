@@ -1,7 +1,8 @@
-// Bindings of the runtime settings: thread count and instruction set.
+// Bindings of the runtime settings: thread count, instruction set and the Winograd switch.
 #include "array_utils.hpp"
 #include "cnnkit/dispatch.hpp"
 #include "cnnkit/parallel.hpp"
+#include "cnnkit/winograd.hpp"
 
 namespace cnnkit {
 
@@ -11,6 +12,9 @@ void bind_runtime(py::module_& m) {
   m.def("available_isas", &available_isas, "Instruction sets this CPU and build support.");
   m.def("active_isa", &active_isa, "The instruction set the kernels use now.");
   m.def("set_isa", &set_isa, py::arg("isa"), "Switches the kernels to another instruction set.");
+  m.def("get_winograd", &winograd_enabled, "Whether 3x3 stride-1 float32 convolutions may use Winograd.");
+  m.def("set_winograd", &set_winograd_enabled, py::arg("enabled"),
+        "Allows (True) or forbids (False) Winograd convolution.");
 }
 
 }  // namespace cnnkit

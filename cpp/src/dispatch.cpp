@@ -8,6 +8,7 @@
 #include "cnnkit/conv2d.hpp"
 #include "cnnkit/gemm.hpp"
 #include "cnnkit/pool2d.hpp"
+#include "cnnkit/winograd.hpp"
 #include "kernels/kernel_table.hpp"
 
 namespace cnnkit {
@@ -92,10 +93,14 @@ void set_isa(const std::string& name) {
 
 template <typename T>
 void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, bool relu, T* y) {
+  if (const int m = winograd_tile<T>(g, false))
+    return active_kernels<T>().conv2d_forward_winograd(g, m, x, w, b, relu, y);
   active_kernels<T>().conv2d_forward(g, x, w, b, relu, y);
 }
 template <typename T>
 void conv2d_backward_input(const Conv2dGeometry& g, const T* dy, const T* w, T* dx) {
+  if (const int m = winograd_tile<T>(g, true))
+    return active_kernels<T>().conv2d_backward_input_winograd(g, m, dy, w, dx);
   active_kernels<T>().conv2d_backward_input(g, dy, w, dx);
 }
 template <typename T>

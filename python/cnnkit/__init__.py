@@ -3,13 +3,14 @@
 from cnnkit import callbacks, datasets, losses, metrics, ops, optimizers, utils
 from cnnkit import activations, initializers, layers, models, regularizers
 from cnnkit import image, signal
-from cnnkit._core import get_num_threads, set_num_threads
+from cnnkit._core import get_num_threads, get_winograd, set_num_threads, set_winograd
 
 __all__ = [
     "activations",
     "callbacks",
     "datasets",
     "get_num_threads",
+    "get_winograd",
     "image",
     "initializers",
     "layers",
@@ -20,6 +21,7 @@ __all__ = [
     "optimizers",
     "regularizers",
     "set_num_threads",
+    "set_winograd",
     "signal",
     "utils",
 ]

@@ -14,7 +14,7 @@ using testing::random_vector;
 constexpr int kCases = 120;
 
 template <typename T>
-class Conv2dKernels : public ::testing::Test {};
+class Conv2dKernels : public testing::DirectConvolution {};
 using Dtypes = ::testing::Types<float, double>;
 TYPED_TEST_SUITE(Conv2dKernels, Dtypes);
 

@@ -18,7 +18,7 @@ using testing::ConvCase;
 using testing::random_vector;
 
 template <typename T>
-class Conv2dPaths : public ::testing::Test {};
+class Conv2dPaths : public testing::DirectConvolution {};
 using Dtypes = ::testing::Types<float, double>;
 TYPED_TEST_SUITE(Conv2dPaths, Dtypes);
 

@@ -12,6 +12,7 @@
 #include "cnnkit/dispatch.hpp"
 #include "cnnkit/geometry.hpp"
 #include "cnnkit/parallel.hpp"
+#include "cnnkit/winograd.hpp"
 
 namespace cnnkit::testing {
 
@@ -109,6 +110,14 @@ inline std::vector<ConvCase> conv_cases(int random_count, unsigned seed) {
   }
   return cases;
 }
+
+// Fixture for tests of the direct convolution kernels: the plain conv2d functions may not switch
+// to Winograd (tested on its own) while they run.
+class DirectConvolution : public ::testing::Test {
+ protected:
+  void SetUp() override { set_winograd_enabled(false); }
+  void TearDown() override { set_winograd_enabled(true); }
+};
 
 // Runs body once per instruction set this CPU supports, restoring the best one afterwards.
 template <typename Body>

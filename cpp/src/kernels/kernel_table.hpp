@@ -11,6 +11,11 @@ struct KernelSet {
                          T* y);
   void (*conv2d_backward_input)(const Conv2dGeometry&, const T* dy, const T* w, T* dx);
   void (*conv2d_backward_kernel)(const Conv2dGeometry&, const T* x, const T* dy, T* dw, T* db);
+  // The same for 3x3 stride-1 undilated kernels by Winograd's F(m x m, 3 x 3), m = 2 or 4.
+  void (*conv2d_forward_winograd)(const Conv2dGeometry&, int m, const T* x, const T* w, const T* b,
+                                  bool relu, T* y);
+  void (*conv2d_backward_input_winograd)(const Conv2dGeometry&, int m, const T* dy, const T* w,
+                                         T* dx);
   void (*max_pool2d_forward)(const Conv2dGeometry&, const T* x, T* y);
   void (*max_pool2d_backward)(const Conv2dGeometry&, const T* x, const T* dy, T* dx);
   void (*avg_pool2d_forward)(const Conv2dGeometry&, const T* x, T* y);

@@ -7,6 +7,7 @@ namespace cnnkit {
 namespace CNNKIT_ISA {
 
 template <typename T> void fill_conv2d_kernels(KernelSet<T>* set);
+template <typename T> void fill_winograd_kernels(KernelSet<T>* set);
 template <typename T> void fill_pool2d_kernels(KernelSet<T>* set);
 template <typename T> void fill_gemm_kernels(KernelSet<T>* set);
 template <typename T> void fill_filter2d_kernels(KernelSet<T>* set);

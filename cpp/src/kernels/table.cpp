@@ -13,6 +13,8 @@ KernelTable make_table() {
   table.isa = CNNKIT_STRINGIFY(CNNKIT_ISA);
   fill_conv2d_kernels(&table.f32);
   fill_conv2d_kernels(&table.f64);
+  fill_winograd_kernels(&table.f32);
+  fill_winograd_kernels(&table.f64);
   fill_pool2d_kernels(&table.f32);
   fill_pool2d_kernels(&table.f64);
   fill_gemm_kernels(&table.f32);

@@ -1,0 +1,68 @@
+// The Winograd switch and the rule for when the plain conv2d functions use it.
+#include "cnnkit/winograd.hpp"
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+#include "kernels/kernel_table.hpp"
+
+namespace cnnkit {
+namespace {
+
+std::atomic<bool> g_enabled{[] {
+  const char* value = std::getenv("CNNKIT_WINOGRAD");
+  return value == nullptr || std::strcmp(value, "0") != 0;
+}()};
+
+bool applies(const Conv2dGeometry& g) {
+  return g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 &&
+         g.pad_top <= 2 && g.pad_left <= 2;
+}
+
+void check_applies(const Conv2dGeometry& g, int m) {
+  CNNKIT_CHECK(applies(g), "winograd convolution needs a 3x3 stride-1 undilated kernel, got "
+                               << g.KH << "x" << g.KW << " stride " << g.SH << "x" << g.SW
+                               << " dilation " << g.DH << "x" << g.DW);
+  CNNKIT_CHECK(m == 2 || m == 4, "winograd tile size must be 2 or 4, got " << m);
+}
+
+}  // namespace
+
+bool winograd_enabled() { return g_enabled.load(std::memory_order_relaxed); }
+void set_winograd_enabled(bool enabled) { g_enabled.store(enabled, std::memory_order_relaxed); }
+
+template <typename T>
+int winograd_tile(const Conv2dGeometry& g, bool backward_input) {
+  if (sizeof(T) != 4 || !winograd_enabled() || !applies(g)) return 0;
+  // The direct kernels win while the GEMMs are too thin to use the micro-kernel well.
+  const Index in = backward_input ? g.OC : g.C, out = backward_input ? g.C : g.OC;
+  if (in < 16 || out < 16) return 0;
+  return 4;
+}
+
+template <typename T>
+void conv2d_forward_winograd(const Conv2dGeometry& g, int m, const T* x, const T* w, const T* b,
+                             bool relu, T* y) {
+  check_applies(g, m);
+  active_kernels<T>().conv2d_forward_winograd(g, m, x, w, b, relu, y);
+}
+
+template <typename T>
+void conv2d_backward_input_winograd(const Conv2dGeometry& g, int m, const T* dy, const T* w,
+                                    T* dx) {
+  check_applies(g, m);
+  active_kernels<T>().conv2d_backward_input_winograd(g, m, dy, w, dx);
+}
+
+#define CNNKIT_INSTANTIATE(T)                                                                    \
+  template int winograd_tile<T>(const Conv2dGeometry&, bool);                                    \
+  template void conv2d_forward_winograd<T>(const Conv2dGeometry&, int, const T*, const T*,       \
+                                           const T*, bool, T*);                                  \
+  template void conv2d_backward_input_winograd<T>(const Conv2dGeometry&, int, const T*, const T*, \
+                                                  T*);
+CNNKIT_INSTANTIATE(float)
+CNNKIT_INSTANTIATE(double)
+#undef CNNKIT_INSTANTIATE
+
+}  // namespace cnnkit

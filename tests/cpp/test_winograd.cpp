@@ -1,0 +1,152 @@
+// Winograd convolution against the direct-loop references within its stated accuracy bound, on
+// every ISA, and the rule that decides when the plain conv2d functions use it.
+#include "cnnkit/winograd.hpp"
+
+#include <cmath>
+
+#include "cnnkit/conv2d.hpp"
+#include "testing.hpp"
+
+namespace cnnkit {
+namespace {
+
+using testing::ConvCase;
+using testing::random_vector;
+
+// Relative error the documentation promises: max |actual - expected| over max |expected|.
+template <typename T>
+constexpr double bound() {
+  return sizeof(T) == 4 ? 1e-4 : 1e-12;
+}
+
+template <typename T>
+double relative_error(const std::vector<T>& actual, const std::vector<T>& expected) {
+  double diff = 0, scale = 0;
+  for (size_t i = 0; i < actual.size(); ++i) {
+    diff = std::max(diff, std::fabs(double(actual[i]) - double(expected[i])));
+    scale = std::max(scale, std::fabs(double(expected[i])));
+  }
+  if (std::isnan(diff)) return diff;
+  return scale > 0 ? diff / scale : diff;
+}
+
+// 3x3 stride-1 cases: tiles cut by the image edge (sizes that are not multiples of 2 or 4), images
+// smaller than a tile, channel counts around the vector and block sizes, and real layer sizes.
+std::vector<ConvCase> winograd_cases() {
+  std::vector<ConvCase> cases = {
+      {1, 3, 3, 1, 1, 3, 3, 1, 1, 1, 1, Padding::kValid},     // kernel == input: one output
+      {1, 1, 1, 1, 1, 3, 3, 1, 1, 1, 1, Padding::kSame},      // one pixel
+      {2, 2, 7, 3, 5, 3, 3, 1, 1, 1, 1, Padding::kSame},
+      {1, 26, 26, 32, 64, 3, 3, 1, 1, 1, 1, Padding::kValid}, // seed model A, layer 2
+      {2, 14, 14, 256, 64, 3, 3, 1, 1, 1, 1, Padding::kSame}, // long reductions
+      {1, 9, 13, 64, 256, 3, 3, 1, 1, 1, 1, Padding::kSame},
+      {0, 5, 5, 2, 3, 3, 3, 1, 1, 1, 1, Padding::kValid},     // empty batch
+  };
+  std::mt19937_64 rng(21);
+  auto pick = [&](const std::vector<Index>& from) { return from[rng() % from.size()]; };
+  while (cases.size() < 60) {
+    ConvCase c{pick({1, 2, 3}), pick(testing::edge_sizes()), pick(testing::edge_sizes()),
+               pick(testing::edge_sizes()), pick(testing::edge_sizes()), 3, 3, 1, 1, 1, 1,
+               rng() % 2 ? Padding::kSame : Padding::kValid};
+    if (c.H < 3 || c.W < 3) c.padding = Padding::kSame;
+    cases.push_back(c);
+  }
+  return cases;
+}
+
+template <typename T>
+class Winograd : public ::testing::Test {};
+using Dtypes = ::testing::Types<float, double>;
+TYPED_TEST_SUITE(Winograd, Dtypes);
+
+TYPED_TEST(Winograd, ForwardWithinBoundOfReference) {
+  using T = TypeParam;
+  std::mt19937_64 rng(1);
+  for (const ConvCase& c : winograd_cases()) {
+    SCOPED_TRACE(c.str());
+    const Conv2dGeometry g = c.geometry();
+    const auto x = random_vector<T>(g.N * g.H * g.W * g.C, rng);
+    const auto w = random_vector<T>(9 * g.C * g.OC, rng), b = random_vector<T>(g.OC, rng);
+    for (bool relu : {false, true}) {
+      const T* bias = relu ? b.data() : nullptr;
+      std::vector<T> expected(g.N * g.OH * g.OW * g.OC);
+      conv2d_forward_ref<T>(g, x.data(), w.data(), bias, relu, expected.data());
+      for (int m : {2, 4}) {
+        testing::for_each_isa([&] {
+          std::vector<T> y(expected.size(), T(-7));
+          conv2d_forward_winograd<T>(g, m, x.data(), w.data(), bias, relu, y.data());
+          EXPECT_LE(relative_error(y, expected), bound<T>()) << "m=" << m << " relu=" << relu;
+        });
+      }
+    }
+  }
+}
+
+TYPED_TEST(Winograd, BackwardInputWithinBoundOfReference) {
+  using T = TypeParam;
+  std::mt19937_64 rng(2);
+  for (const ConvCase& c : winograd_cases()) {
+    SCOPED_TRACE(c.str());
+    const Conv2dGeometry g = c.geometry();
+    const auto dy = random_vector<T>(g.N * g.OH * g.OW * g.OC, rng);
+    const auto w = random_vector<T>(9 * g.C * g.OC, rng);
+    std::vector<T> expected(g.N * g.H * g.W * g.C);
+    conv2d_backward_input_ref<T>(g, dy.data(), w.data(), expected.data());
+    for (int m : {2, 4}) {
+      testing::for_each_isa([&] {
+        std::vector<T> dx(expected.size(), T(-7));
+        conv2d_backward_input_winograd<T>(g, m, dy.data(), w.data(), dx.data());
+        EXPECT_LE(relative_error(dx, expected), bound<T>()) << "m=" << m;
+      });
+    }
+  }
+}
+
+Conv2dGeometry layer(Index C, Index OC, Index K, Index S, Index D) {
+  return make_conv2d_geometry("test", 8, 28, 28, C, OC, K, K, S, S, D, D, Padding::kSame);
+}
+
+TEST(WinogradChoice, OnlyFloat3x3Stride1UndilatedWithEnoughChannels) {
+  EXPECT_NE(winograd_tile<float>(layer(64, 64, 3, 1, 1), false), 0);
+  EXPECT_NE(winograd_tile<float>(layer(64, 64, 3, 1, 1), true), 0);
+  EXPECT_EQ(winograd_tile<double>(layer(64, 64, 3, 1, 1), false), 0);
+  EXPECT_EQ(winograd_tile<float>(layer(64, 64, 5, 1, 1), false), 0);
+  EXPECT_EQ(winograd_tile<float>(layer(64, 64, 3, 2, 1), false), 0);
+  EXPECT_EQ(winograd_tile<float>(layer(64, 64, 3, 1, 2), false), 0);
+  EXPECT_EQ(winograd_tile<float>(layer(1, 32, 3, 1, 1), false), 0);   // first layer
+  EXPECT_EQ(winograd_tile<float>(layer(1, 32, 3, 1, 1), true), 0);
+}
+
+TEST(WinogradChoice, SwitchOffGivesTheDirectKernelsBitwise) {
+  const Conv2dGeometry g = layer(32, 48, 3, 1, 1);
+  ASSERT_NE(winograd_tile<float>(g, false), 0);
+  std::mt19937_64 rng(3);
+  const auto x = random_vector<float>(g.N * g.H * g.W * g.C, rng);
+  const auto w = random_vector<float>(9 * g.C * g.OC, rng);
+  const size_t ny = g.N * g.OH * g.OW * g.OC;
+  std::vector<float> automatic(ny), forced(ny), direct(ny), direct_again(ny);
+  conv2d_forward<float>(g, x.data(), w.data(), nullptr, false, automatic.data());
+  conv2d_forward_winograd<float>(g, winograd_tile<float>(g, false), x.data(), w.data(), nullptr,
+                                 false, forced.data());
+  EXPECT_EQ(automatic, forced);
+
+  set_winograd_enabled(false);
+  EXPECT_EQ(winograd_tile<float>(g, false), 0);
+  conv2d_forward<float>(g, x.data(), w.data(), nullptr, false, direct.data());
+  set_winograd_enabled(true);
+  EXPECT_NE(direct, automatic);
+  EXPECT_TRUE(testing::all_close(direct, automatic, 5.0));
+}
+
+TEST(WinogradChoice, RejectsGeometriesItCannotCompute) {
+  const Conv2dGeometry g = layer(8, 8, 5, 1, 1);
+  std::vector<float> x(g.N * g.H * g.W * g.C), w(25 * 64), y(g.N * g.OH * g.OW * g.OC);
+  EXPECT_THROW(conv2d_forward_winograd<float>(g, 4, x.data(), w.data(), nullptr, false, y.data()),
+               std::invalid_argument);
+  const Conv2dGeometry ok = layer(8, 8, 3, 1, 1);
+  EXPECT_THROW(conv2d_forward_winograd<float>(ok, 3, x.data(), w.data(), nullptr, false, y.data()),
+               std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace cnnkit
