@@ -13,7 +13,7 @@ void bind_runtime(py::module_& m) {
   m.def("active_isa", &active_isa, "The instruction set the kernels use now.");
   m.def("set_isa", &set_isa, py::arg("isa"), "Switches the kernels to another instruction set.");
   m.def("get_winograd", &winograd_enabled, "Whether 3x3 stride-1 float32 convolutions may use Winograd.");
-  m.def("set_winograd", &set_winograd_enabled, py::arg("enabled"),
+  m.def("set_winograd", &set_winograd_enabled, py::arg("enabled").noconvert(),
         "Allows (True) or forbids (False) Winograd convolution.");
 }
 

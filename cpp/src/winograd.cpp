@@ -15,6 +15,8 @@ std::atomic<bool> g_enabled{[] {
   return value == nullptr || std::strcmp(value, "0") != 0;
 }()};
 
+Index ceil_div(Index a, Index b) { return (a + b - 1) / b; }
+
 bool applies(const Conv2dGeometry& g) {
   return g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 &&
          g.pad_top <= 2 && g.pad_left <= 2;
@@ -35,10 +37,16 @@ void set_winograd_enabled(bool enabled) { g_enabled.store(enabled, std::memory_o
 template <typename T>
 int winograd_tile(const Conv2dGeometry& g, bool backward_input) {
   if (sizeof(T) != 4 || !winograd_enabled() || !applies(g)) return 0;
-  // The direct kernels win while the GEMMs are too thin to use the micro-kernel well.
+  // Its GEMMs reduce over the input channels: with fewer than 16 they are too thin for the
+  // micro-kernel, and the direct kernels (built for first layers) win.
   const Index in = backward_input ? g.OC : g.C, out = backward_input ? g.C : g.OC;
-  if (in < 16 || out < 16) return 0;
-  return 4;
+  if (in < 16 || out < 4) return 0;
+  // F(4x4) multiplies 1.8x less than F(2x2) per output but its tiles cut by the image edge
+  // compute more discarded outputs: take F(2x2) where they cover over a quarter more area.
+  const Index rows = backward_input ? g.H : g.OH, cols = backward_input ? g.W : g.OW;
+  const Index area4 = ceil_div(rows, 4) * ceil_div(cols, 4) * 16;
+  const Index area2 = ceil_div(rows, 2) * ceil_div(cols, 2) * 4;
+  return 4 * area4 > 5 * area2 ? 2 : 4;
 }
 
 template <typename T>

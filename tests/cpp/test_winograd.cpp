@@ -107,14 +107,26 @@ Conv2dGeometry layer(Index C, Index OC, Index K, Index S, Index D) {
 }
 
 TEST(WinogradChoice, OnlyFloat3x3Stride1UndilatedWithEnoughChannels) {
-  EXPECT_NE(winograd_tile<float>(layer(64, 64, 3, 1, 1), false), 0);
-  EXPECT_NE(winograd_tile<float>(layer(64, 64, 3, 1, 1), true), 0);
+  EXPECT_EQ(winograd_tile<float>(layer(64, 64, 3, 1, 1), false), 4);
+  EXPECT_EQ(winograd_tile<float>(layer(64, 64, 3, 1, 1), true), 4);
   EXPECT_EQ(winograd_tile<double>(layer(64, 64, 3, 1, 1), false), 0);
   EXPECT_EQ(winograd_tile<float>(layer(64, 64, 5, 1, 1), false), 0);
   EXPECT_EQ(winograd_tile<float>(layer(64, 64, 3, 2, 1), false), 0);
   EXPECT_EQ(winograd_tile<float>(layer(64, 64, 3, 1, 2), false), 0);
-  EXPECT_EQ(winograd_tile<float>(layer(1, 32, 3, 1, 1), false), 0);   // first layer
-  EXPECT_EQ(winograd_tile<float>(layer(1, 32, 3, 1, 1), true), 0);
+  // It reduces over the input channels of its direction: few of them keep the direct kernels.
+  EXPECT_EQ(winograd_tile<float>(layer(1, 32, 3, 1, 1), false), 0);  // first layer
+  EXPECT_EQ(winograd_tile<float>(layer(32, 8, 3, 1, 1), false), 4);
+  EXPECT_EQ(winograd_tile<float>(layer(32, 8, 3, 1, 1), true), 0);
+}
+
+TEST(WinogradChoice, SmallerTilesWhereLargeOnesWasteOutputs) {
+  auto square = [](Index size) {
+    return make_conv2d_geometry("test", 8, size, size, 64, 64, 3, 3, 1, 1, 1, 1, Padding::kSame);
+  };
+  EXPECT_EQ(winograd_tile<float>(square(14), false), 2);  // 16x16 computed for 14x14
+  EXPECT_EQ(winograd_tile<float>(square(14), true), 2);
+  EXPECT_EQ(winograd_tile<float>(square(16), false), 4);
+  EXPECT_EQ(winograd_tile<float>(square(7), false), 4);   // both compute 8x8
 }
 
 TEST(WinogradChoice, SwitchOffGivesTheDirectKernelsBitwise) {

@@ -25,8 +25,8 @@ namespace CNNKIT_ISA {
 namespace {
 
 // The transforms as straight-line code: the matrices are sparse with small integer entries, so
-// this is far fewer operations than generic matrix products. kG (the kernel transform) is applied
-// once per call in double precision.
+// this is far fewer operations than generic matrix products. kG, the kernel transform, is applied
+// once per call.
 template <int m>
 struct Transforms;
 
@@ -85,41 +85,6 @@ struct Problem {
   Index N, H, W, C, OH, OW, K, pad_top, pad_left;
 };
 
-// u[e][kb][c][kBlock] = (G g G^T)[e] for input channel c and output k = kb*kBlock + lane, where
-// g[i][j] = w[((i*3 + j)*C + c)*K + k] (forward), or for backward-input, where C and K are the
-// kernel's output and input channels, g[i][j] = w[(((2-i)*3 + 2-j)*K + k)*C + c].
-template <typename T, int m>
-void transform_kernel(const T* w, Index C, Index K, bool backward, T* u) {
-  using X = Transforms<m>;
-  constexpr int A = X::kAlpha;
-  constexpr Index B = Tile<T>::kBlock;
-  const Index nkb = ceil_div(K, B);
-  parallel_for(C * nkb, [&](Index begin, Index end, int) {
-    for (Index item = begin; item < end; ++item) {
-      const Index c = item / nkb, kb = item % nkb;
-      for (Index lane = 0; lane < B; ++lane) {
-        const Index k = kb * B + lane;
-        double g[3][3] = {}, gg[A][3] = {};
-        if (k < K) {
-          for (int i = 0; i < 3; ++i)
-            for (int j = 0; j < 3; ++j)
-              g[i][j] = backward ? w[(((2 - i) * 3 + 2 - j) * K + k) * C + c]
-                                 : w[((i * 3 + j) * C + c) * K + k];
-        }
-        for (int a = 0; a < A; ++a)
-          for (int j = 0; j < 3; ++j)
-            for (int i = 0; i < 3; ++i) gg[a][j] += X::kG[a][i] * g[i][j];
-        for (int a = 0; a < A; ++a)
-          for (int b = 0; b < A; ++b) {
-            double v = 0;
-            for (int j = 0; j < 3; ++j) v += gg[a][j] * X::kG[b][j];
-            u[(((a * A + b) * nkb + kb) * C + c) * B + lane] = T(v);
-          }
-      }
-    }
-  });
-}
-
 template <typename T>
 inline typename Simd<T>::Vec load_lanes(const T* p, Index count) {
   using S = Simd<T>;
@@ -127,6 +92,46 @@ inline typename Simd<T>::Vec load_lanes(const T* p, Index count) {
   T lanes[S::kLanes] = {};
   for (Index i = 0; i < count; ++i) lanes[i] = p[i];
   return S::load(lanes);
+}
+
+// u[e][kb][c][kBlock] = (G g G^T)[e] for input channel c and output k = kb*kBlock + lane, where
+// g[i][j] = w[((i*3 + j)*C + c)*K + k] (forward), or for backward-input, where C and K are the
+// kernel's output and input channels, g[i][j] = w[(((2-i)*3 + 2-j)*K + k)*C + c]. Vectorised over
+// output channels, zero past K.
+template <typename T, int m>
+void transform_kernel(const T* w, Index C, Index K, bool backward, T* u) {
+  using X = Transforms<m>;
+  using S = Simd<T>;
+  using Vec = typename S::Vec;
+  constexpr int A = X::kAlpha;
+  constexpr Index B = Tile<T>::kBlock, L = S::kLanes;
+  const Index nkb = ceil_div(K, B);
+  parallel_for(C * nkb, [&](Index begin, Index end, int) {
+    for (Index item = begin; item < end; ++item) {
+      const Index c = item / nkb, kb = item % nkb;
+      for (Index k0 = kb * B; k0 < kb * B + B; k0 += L) {
+        Vec g[3][3], gg[A][3];
+        for (int i = 0; i < 3; ++i)
+          for (int j = 0; j < 3; ++j) {
+            if (!backward) {
+              g[i][j] = k0 < K ? load_lanes(w + ((i * 3 + j) * C + c) * K + k0, K - k0) : S::zero();
+            } else {
+              T lanes[L] = {};
+              for (Index k = k0; k < min_index(K, k0 + L); ++k)
+                lanes[k - k0] = w[(((2 - i) * 3 + 2 - j) * K + k) * C + c];
+              g[i][j] = S::load(lanes);
+            }
+          }
+        for (int a = 0; a < A; ++a)
+          for (int j = 0; j < 3; ++j)
+            gg[a][j] = T(X::kG[a][0]) * g[0][j] + T(X::kG[a][1]) * g[1][j] + T(X::kG[a][2]) * g[2][j];
+        for (int a = 0; a < A; ++a)
+          for (int b = 0; b < A; ++b)
+            S::store(u + (((a * A + b) * nkb + kb) * C + c) * B + (k0 - kb * B),
+                     T(X::kG[b][0]) * gg[a][0] + T(X::kG[b][1]) * gg[a][1] + T(X::kG[b][2]) * gg[a][2]);
+      }
+    }
+  });
 }
 
 // Runs the correlation with transformed kernel u (see transform_kernel), adding bias (length K,
@@ -141,8 +146,9 @@ void correlate(const Problem& p, const T* x, const T* u, const T* bias, bool rel
   constexpr Index B = K::kBlock, L = S::kLanes;
   const Index cp = ceil_div(p.C, L) * L, nkb = ceil_div(p.K, B), kp = nkb * B;
   const Index th = ceil_div(p.OH, m), tw = ceil_div(p.OW, m), tiles = p.N * th * tw;
-  // Tiles per group: several micro-kernel tiles, so each kernel block loaded is reused.
-  const Index group = 4 * K::kPixels, ngroups = ceil_div(tiles, group);
+  // Tiles per group: several micro-kernel tiles, so each kernel block loaded is reused, and about
+  // the same transformed data for both tile sizes (F(4x4) has 36 values per tile, F(2x2) 16).
+  const Index group = (m == 2 ? 4 : 2) * K::kPixels, ngroups = ceil_div(tiles, group);
 
   parallel_for(ngroups, [&](Index begin, Index end, int) {
     Buffer<T> v(E * group * cp), prod(E * group * kp);

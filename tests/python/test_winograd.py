@@ -1,0 +1,81 @@
+"""Winograd convolution seen from Python: accuracy bound, the switch, and the environment variable."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import cnnkit
+from cnnkit import ops
+
+import reference
+
+# (N, H, W, C, filters, padding): layers where the automatic rule picks F(4x4) and F(2x2).
+LAYERS = [(4, 26, 26, 32, 64, "valid"), (2, 14, 14, 64, 48, "same"), (3, 9, 11, 24, 16, "same")]
+
+
+@pytest.fixture
+def restore_winograd():
+    yield
+    cnnkit.set_winograd(True)
+
+
+def relative_error(actual, expected):
+    return np.abs(actual - expected).max() / np.abs(expected).max()
+
+
+def layer_data(n, h, w, c, filters, padding):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((n, h, w, c))
+    kernel = rng.standard_normal((3, 3, c, filters)) / np.sqrt(9 * c)
+    bias = rng.standard_normal(filters)
+    grad_y = rng.standard_normal(ops.conv2d(x, kernel, padding=padding).shape)
+    return x, kernel, bias, grad_y
+
+
+def test_on_by_default_and_switchable(restore_winograd):
+    assert cnnkit.get_winograd() is True
+    cnnkit.set_winograd(False)
+    assert cnnkit.get_winograd() is False
+    with pytest.raises(TypeError):
+        cnnkit.set_winograd(1)
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_float32_within_bound_of_float64(layer, restore_winograd):
+    x, kernel, bias, grad_y = layer_data(*layer)
+    padding = layer[-1]
+    exact_y = reference.conv2d(x, kernel, bias, padding=padding, relu=True)
+    exact_dx, _, _ = ops.conv2d_backward(x, kernel, grad_y, padding=padding)  # float64: direct
+
+    f32 = [a.astype(np.float32) for a in (x, kernel, bias, grad_y)]
+    y = ops.conv2d(*f32[:3], padding=padding, activation="relu")
+    dx, _, _ = ops.conv2d_backward(f32[0], f32[1], f32[3], padding=padding)
+    assert relative_error(y, exact_y) <= 1e-4
+    assert relative_error(dx, exact_dx) <= 1e-4
+
+    cnnkit.set_winograd(False)  # the direct kernels round differently: Winograd was in use
+    assert not np.array_equal(ops.conv2d(*f32[:3], padding=padding, activation="relu"), y)
+    direct_dx, _, _ = ops.conv2d_backward(f32[0], f32[1], f32[3], padding=padding)
+    assert not np.array_equal(direct_dx, dx)
+
+
+def test_environment_variable_turns_it_off():
+    code = (
+        "import numpy as np, cnnkit; from cnnkit import ops\n"
+        "x = np.random.default_rng(0).standard_normal((2, 12, 12, 32), dtype=np.float32)\n"
+        "k = np.random.default_rng(1).standard_normal((3, 3, 32, 32), dtype=np.float32)\n"
+        "initial, default = cnnkit.get_winograd(), ops.conv2d(x, k, padding='same')\n"
+        "cnnkit.set_winograd(False)\n"
+        "print(initial, np.array_equal(default, ops.conv2d(x, k, padding='same')))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "CNNKIT_WINOGRAD"}
+
+    def run(**extra):
+        return subprocess.run([sys.executable, "-c", code], env={**env, **extra}, check=True,
+                              capture_output=True, text=True).stdout.split()
+
+    assert run() == ["True", "False"]
+    assert run(CNNKIT_WINOGRAD="0") == ["False", "True"]
