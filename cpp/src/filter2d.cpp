@@ -11,6 +11,7 @@
 #include <limits>
 #include <memory>
 
+#include "cnnkit/denormals.hpp"
 #include "cnnkit/parallel.hpp"
 #include "kernels/kernel_table.hpp"
 
@@ -131,10 +132,12 @@ void filter2d(const Filter2dGeometry& g, const T* x, const T* w, T fill, T* y) {
     }
   };
   const Index items = g.P * bands * chunks;
-  if (g.P * g.OH * g.OW < kParallelMinWork / (g.KH * g.KW))  // no overflow: KH*KW fits
+  if (g.P * g.OH * g.OW < kParallelMinWork / (g.KH * g.KW)) {  // no overflow: KH*KW fits
+    const FlushDenormals flush;  // as parallel_for does on each of its threads
     run(0, items, 0);
-  else
+  } else {
     parallel_for(items, run);
+  }
 }
 
 template void filter2d<float>(const Filter2dGeometry&, const float*, const float*, float, float*);

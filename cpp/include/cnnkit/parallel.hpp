@@ -22,7 +22,8 @@ inline void split_range(Index count, int nthreads, int t, Index* begin, Index* e
 
 // Runs body(begin, end, thread_index) on min(count, get_num_threads()) threads, each on one
 // contiguous range, the same split on every call: per-thread partial results and the order in
-// which they are reduced are reproducible for a given thread count.
+// which they are reduced are reproducible for a given thread count. Every thread runs body with
+// denormals flushed to zero (denormals.hpp) and gets its own control register back afterwards.
 template <typename Body>
 void parallel_for(Index count, Body&& body);
 

@@ -3,6 +3,8 @@
 
 #include <omp.h>
 
+#include "cnnkit/denormals.hpp"
+
 namespace cnnkit {
 namespace {
 
@@ -11,11 +13,13 @@ void parallel_for(Index count, Body&& body) {
   if (count <= 0) return;
   const int nthreads = static_cast<int>(count < get_num_threads() ? count : get_num_threads());
   if (nthreads == 1) {
+    const FlushDenormals flush;
     body(Index{0}, count, 0);
     return;
   }
 #pragma omp parallel num_threads(nthreads)
   {
+    const FlushDenormals flush;  // on every thread of the team, restored before it leaves
     const int t = omp_get_thread_num();
     Index begin, end;
     split_range(count, nthreads, t, &begin, &end);
