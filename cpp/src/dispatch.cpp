@@ -6,9 +6,11 @@
 #include <vector>
 
 #include "cnnkit/conv2d.hpp"
+#include "cnnkit/denormals.hpp"
 #include "cnnkit/gemm.hpp"
 #include "cnnkit/pool2d.hpp"
 #include "cnnkit/winograd.hpp"
+#include "cnnkit/workspace.hpp"
 #include "kernels/kernel_table.hpp"
 
 namespace cnnkit {
@@ -91,36 +93,47 @@ void set_isa(const std::string& name) {
   CNNKIT_CHECK(false, "isa must be one of " << known << ", got '" << name << "'");
 }
 
+// Every entry point runs with denormals flushed on the calling thread for the whole call, as
+// parallel_for does on its threads: this covers kernel work outside parallel_for.
 template <typename T>
 void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b, bool relu, T* y) {
-  if (const int m = winograd_tile<T>(g, false))
+  const FlushDenormals flush;
+  if (const int m = winograd_tile<T>(g, ConvPass::kForward))
     return active_kernels<T>().conv2d_forward_winograd(g, m, x, w, b, relu, y);
   active_kernels<T>().conv2d_forward(g, x, w, b, relu, y);
 }
 template <typename T>
 void conv2d_backward_input(const Conv2dGeometry& g, const T* dy, const T* w, T* dx) {
-  if (const int m = winograd_tile<T>(g, true))
+  const FlushDenormals flush;
+  if (const int m = winograd_tile<T>(g, ConvPass::kBackwardInput))
     return active_kernels<T>().conv2d_backward_input_winograd(g, m, dy, w, dx);
   active_kernels<T>().conv2d_backward_input(g, dy, w, dx);
 }
 template <typename T>
 void conv2d_backward_kernel(const Conv2dGeometry& g, const T* x, const T* dy, T* dw, T* db) {
+  const FlushDenormals flush;
+  if (const int m = winograd_tile<T>(g, ConvPass::kBackwardKernel))
+    return active_kernels<T>().conv2d_backward_kernel_winograd(g, m, x, dy, dw, db);
   active_kernels<T>().conv2d_backward_kernel(g, x, dy, dw, db);
 }
 template <typename T>
 void max_pool2d_forward(const Conv2dGeometry& g, const T* x, T* y) {
+  const FlushDenormals flush;
   active_kernels<T>().max_pool2d_forward(g, x, y);
 }
 template <typename T>
 void max_pool2d_backward(const Conv2dGeometry& g, const T* x, const T* dy, T* dx) {
+  const FlushDenormals flush;
   active_kernels<T>().max_pool2d_backward(g, x, dy, dx);
 }
 template <typename T>
 void avg_pool2d_forward(const Conv2dGeometry& g, const T* x, T* y) {
+  const FlushDenormals flush;
   active_kernels<T>().avg_pool2d_forward(g, x, y);
 }
 template <typename T>
 void avg_pool2d_backward(const Conv2dGeometry& g, const T* dy, T* dx) {
+  const FlushDenormals flush;
   active_kernels<T>().avg_pool2d_backward(g, dy, dx);
 }
 
@@ -128,17 +141,16 @@ void avg_pool2d_backward(const Conv2dGeometry& g, const T* dy, T* dx) {
 template <typename T>
 void gemm(bool trans_a, bool trans_b, Index M, Index N, Index K, const T* a, const T* b,
           const T* bias, bool relu, T* c) {
-  std::vector<T> a_plain, b_plain;
+  const FlushDenormals flush;
+  const Buffer<T> a_plain(trans_a ? M * K : 0), b_plain(trans_b ? K * N : 0);
   if (trans_a) {
-    a_plain.resize(M * K);
     for (Index k = 0; k < K; ++k)
-      for (Index m = 0; m < M; ++m) a_plain[m * K + k] = a[k * M + m];
+      for (Index m = 0; m < M; ++m) a_plain.data()[m * K + k] = a[k * M + m];
     a = a_plain.data();
   }
   if (trans_b) {
-    b_plain.resize(K * N);
     for (Index n = 0; n < N; ++n)
-      for (Index k = 0; k < K; ++k) b_plain[k * N + n] = b[n * K + k];
+      for (Index k = 0; k < K; ++k) b_plain.data()[k * N + n] = b[n * K + k];
     b = b_plain.data();
   }
   active_kernels<T>().gemm(M, N, K, a, b, bias, relu, c);

@@ -35,10 +35,12 @@ bool winograd_enabled() { return g_enabled.load(std::memory_order_relaxed); }
 void set_winograd_enabled(bool enabled) { g_enabled.store(enabled, std::memory_order_relaxed); }
 
 template <typename T>
-int winograd_tile(const Conv2dGeometry& g, bool backward_input) {
+int winograd_tile(const Conv2dGeometry& g, ConvPass pass) {
   if (sizeof(T) != 4 || !winograd_enabled() || !applies(g)) return 0;
-  // Its GEMMs reduce over the input channels: with fewer than 16 they are too thin for the
-  // micro-kernel, and the direct kernels (built for first layers) win.
+  const bool backward_input = pass == ConvPass::kBackwardInput;
+  // The forward and backward-input GEMMs reduce over the input channels of their direction:
+  // with fewer than 16 they are too thin for the micro-kernel, and the direct kernels (built for
+  // first layers) win. The kernel gradient's GEMMs have the input channels as rows.
   const Index in = backward_input ? g.OC : g.C, out = backward_input ? g.C : g.OC;
   if (in < 16 || out < 4) return 0;
   // F(4x4) multiplies 1.8x less than F(2x2) per output but its tiles cut by the image edge
@@ -63,12 +65,21 @@ void conv2d_backward_input_winograd(const Conv2dGeometry& g, int m, const T* dy,
   active_kernels<T>().conv2d_backward_input_winograd(g, m, dy, w, dx);
 }
 
+template <typename T>
+void conv2d_backward_kernel_winograd(const Conv2dGeometry& g, int m, const T* x, const T* dy,
+                                     T* dw, T* db) {
+  check_applies(g, m);
+  active_kernels<T>().conv2d_backward_kernel_winograd(g, m, x, dy, dw, db);
+}
+
 #define CNNKIT_INSTANTIATE(T)                                                                    \
-  template int winograd_tile<T>(const Conv2dGeometry&, bool);                                    \
+  template int winograd_tile<T>(const Conv2dGeometry&, ConvPass);                                \
   template void conv2d_forward_winograd<T>(const Conv2dGeometry&, int, const T*, const T*,       \
                                            const T*, bool, T*);                                  \
   template void conv2d_backward_input_winograd<T>(const Conv2dGeometry&, int, const T*, const T*, \
-                                                  T*);
+                                                  T*);                                           \
+  template void conv2d_backward_kernel_winograd<T>(const Conv2dGeometry&, int, const T*,         \
+                                                   const T*, T*, T*);
 CNNKIT_INSTANTIATE(float)
 CNNKIT_INSTANTIATE(double)
 #undef CNNKIT_INSTANTIATE

@@ -102,48 +102,73 @@ TYPED_TEST(Winograd, BackwardInputWithinBoundOfReference) {
   }
 }
 
+TYPED_TEST(Winograd, BackwardKernelWithinBoundOfReference) {
+  using T = TypeParam;
+  std::mt19937_64 rng(4);
+  for (const ConvCase& c : winograd_cases()) {
+    SCOPED_TRACE(c.str());
+    const Conv2dGeometry g = c.geometry();
+    const auto x = random_vector<T>(g.N * g.H * g.W * g.C, rng);
+    const auto dy = random_vector<T>(g.N * g.OH * g.OW * g.OC, rng);
+    std::vector<T> expected_dw(9 * g.C * g.OC), expected_db(g.OC);
+    conv2d_backward_kernel_ref<T>(g, x.data(), dy.data(), expected_dw.data(), expected_db.data());
+    for (int m : {2, 4}) {
+      testing::for_each_isa([&] {
+        std::vector<T> dw(expected_dw.size(), T(-7)), db(g.OC, T(-7));
+        conv2d_backward_kernel_winograd<T>(g, m, x.data(), dy.data(), dw.data(), db.data());
+        EXPECT_LE(relative_error(dw, expected_dw), bound<T>()) << "m=" << m;
+        EXPECT_TRUE(testing::all_close(db, expected_db)) << "m=" << m;
+        conv2d_backward_kernel_winograd<T>(g, m, x.data(), dy.data(), dw.data(), nullptr);
+        EXPECT_LE(relative_error(dw, expected_dw), bound<T>()) << "m=" << m << ", no db";
+      });
+    }
+  }
+}
+
 Conv2dGeometry layer(Index C, Index OC, Index K, Index S, Index D) {
   return make_conv2d_geometry("test", 8, 28, 28, C, OC, K, K, S, S, D, D, Padding::kSame);
 }
 
 TEST(WinogradChoice, OnlyFloat3x3Stride1UndilatedWithEnoughChannels) {
-  EXPECT_EQ(winograd_tile<float>(layer(64, 64, 3, 1, 1), false), 4);
-  EXPECT_EQ(winograd_tile<float>(layer(64, 64, 3, 1, 1), true), 4);
-  EXPECT_EQ(winograd_tile<double>(layer(64, 64, 3, 1, 1), false), 0);
-  EXPECT_EQ(winograd_tile<float>(layer(64, 64, 5, 1, 1), false), 0);
-  EXPECT_EQ(winograd_tile<float>(layer(64, 64, 3, 2, 1), false), 0);
-  EXPECT_EQ(winograd_tile<float>(layer(64, 64, 3, 1, 2), false), 0);
+  EXPECT_EQ(winograd_tile<float>(layer(64, 64, 3, 1, 1), ConvPass::kForward), 4);
+  EXPECT_EQ(winograd_tile<float>(layer(64, 64, 3, 1, 1), ConvPass::kBackwardInput), 4);
+  EXPECT_EQ(winograd_tile<double>(layer(64, 64, 3, 1, 1), ConvPass::kForward), 0);
+  EXPECT_EQ(winograd_tile<float>(layer(64, 64, 5, 1, 1), ConvPass::kForward), 0);
+  EXPECT_EQ(winograd_tile<float>(layer(64, 64, 3, 2, 1), ConvPass::kForward), 0);
+  EXPECT_EQ(winograd_tile<float>(layer(64, 64, 3, 1, 2), ConvPass::kForward), 0);
   // It reduces over the input channels of its direction: few of them keep the direct kernels.
-  EXPECT_EQ(winograd_tile<float>(layer(1, 32, 3, 1, 1), false), 0);  // first layer
-  EXPECT_EQ(winograd_tile<float>(layer(32, 8, 3, 1, 1), false), 4);
-  EXPECT_EQ(winograd_tile<float>(layer(32, 8, 3, 1, 1), true), 0);
+  EXPECT_EQ(winograd_tile<float>(layer(1, 32, 3, 1, 1), ConvPass::kForward), 0);  // first layer
+  EXPECT_EQ(winograd_tile<float>(layer(32, 8, 3, 1, 1), ConvPass::kForward), 4);
+  EXPECT_EQ(winograd_tile<float>(layer(32, 8, 3, 1, 1), ConvPass::kBackwardInput), 0);
+  EXPECT_EQ(winograd_tile<float>(layer(64, 64, 3, 1, 1), ConvPass::kBackwardKernel), 4);
+  EXPECT_EQ(winograd_tile<float>(layer(8, 64, 3, 1, 1), ConvPass::kBackwardKernel), 0);
 }
 
 TEST(WinogradChoice, SmallerTilesWhereLargeOnesWasteOutputs) {
   auto square = [](Index size) {
     return make_conv2d_geometry("test", 8, size, size, 64, 64, 3, 3, 1, 1, 1, 1, Padding::kSame);
   };
-  EXPECT_EQ(winograd_tile<float>(square(14), false), 2);  // 16x16 computed for 14x14
-  EXPECT_EQ(winograd_tile<float>(square(14), true), 2);
-  EXPECT_EQ(winograd_tile<float>(square(16), false), 4);
-  EXPECT_EQ(winograd_tile<float>(square(7), false), 4);   // both compute 8x8
+  EXPECT_EQ(winograd_tile<float>(square(14), ConvPass::kForward), 2);  // 16x16 computed for 14x14
+  EXPECT_EQ(winograd_tile<float>(square(14), ConvPass::kBackwardInput), 2);
+  EXPECT_EQ(winograd_tile<float>(square(16), ConvPass::kForward), 4);
+  EXPECT_EQ(winograd_tile<float>(square(7), ConvPass::kForward), 4);   // both compute 8x8
 }
 
 TEST(WinogradChoice, SwitchOffGivesTheDirectKernelsBitwise) {
   const Conv2dGeometry g = layer(32, 48, 3, 1, 1);
-  ASSERT_NE(winograd_tile<float>(g, false), 0);
+  ASSERT_NE(winograd_tile<float>(g, ConvPass::kForward), 0);
   std::mt19937_64 rng(3);
   const auto x = random_vector<float>(g.N * g.H * g.W * g.C, rng);
   const auto w = random_vector<float>(9 * g.C * g.OC, rng);
   const size_t ny = g.N * g.OH * g.OW * g.OC;
   std::vector<float> automatic(ny), forced(ny), direct(ny), direct_again(ny);
   conv2d_forward<float>(g, x.data(), w.data(), nullptr, false, automatic.data());
-  conv2d_forward_winograd<float>(g, winograd_tile<float>(g, false), x.data(), w.data(), nullptr,
+  conv2d_forward_winograd<float>(g, winograd_tile<float>(g, ConvPass::kForward), x.data(), w.data(), nullptr,
                                  false, forced.data());
   EXPECT_EQ(automatic, forced);
 
   set_winograd_enabled(false);
-  EXPECT_EQ(winograd_tile<float>(g, false), 0);
+  EXPECT_EQ(winograd_tile<float>(g, ConvPass::kForward), 0);
   conv2d_forward<float>(g, x.data(), w.data(), nullptr, false, direct.data());
   set_winograd_enabled(true);
   EXPECT_NE(direct, automatic);

@@ -48,18 +48,21 @@ def test_float32_within_bound_of_float64(layer, restore_winograd):
     x, kernel, bias, grad_y = layer_data(*layer)
     padding = layer[-1]
     exact_y = reference.conv2d(x, kernel, bias, padding=padding, relu=True)
-    exact_dx, _, _ = ops.conv2d_backward(x, kernel, grad_y, padding=padding)  # float64: direct
+    exact_dx, exact_dk, exact_db = ops.conv2d_backward(x, kernel, grad_y, padding=padding)  # direct
 
     f32 = [a.astype(np.float32) for a in (x, kernel, bias, grad_y)]
     y = ops.conv2d(*f32[:3], padding=padding, activation="relu")
-    dx, _, _ = ops.conv2d_backward(f32[0], f32[1], f32[3], padding=padding)
+    dx, dk, db = ops.conv2d_backward(f32[0], f32[1], f32[3], padding=padding)
     assert relative_error(y, exact_y) <= 1e-4
     assert relative_error(dx, exact_dx) <= 1e-4
+    assert relative_error(dk, exact_dk) <= 1e-4
+    np.testing.assert_allclose(db, exact_db, rtol=1e-5, atol=1e-4)
 
     cnnkit.set_winograd(False)  # the direct kernels round differently: Winograd was in use
     assert not np.array_equal(ops.conv2d(*f32[:3], padding=padding, activation="relu"), y)
-    direct_dx, _, _ = ops.conv2d_backward(f32[0], f32[1], f32[3], padding=padding)
+    direct_dx, direct_dk, _ = ops.conv2d_backward(f32[0], f32[1], f32[3], padding=padding)
     assert not np.array_equal(direct_dx, dx)
+    assert not np.array_equal(direct_dk, dk)
 
 
 def test_environment_variable_turns_it_off():

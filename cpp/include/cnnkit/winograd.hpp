@@ -1,11 +1,11 @@
 // Winograd convolution for 3x3 stride-1 layers, and when the plain conv2d functions use it.
 //
 // F(m x m, 3 x 3) computes an m x m output tile with (m+2)^2 multiplies per channel pair instead
-// of 9 m^2, at the price of rounding in the transforms: relative error (max |y - exact| over
-// max |exact|) stays below 1e-4 in float32 for the layer sizes CNNs use. The plain
-// conv2d_forward and conv2d_backward_input use it only for float32, undilated 3x3 stride-1
-// layers whose channel counts make it faster than the direct kernels (winograd_tile); float64
-// is always computed directly. It is on by default; CNNKIT_WINOGRAD=0 in the environment or
+// of 9 m^2 (and F(3 x 3, m x m) the kernel gradient from m x m tiles of dy), at the price of
+// rounding in the transforms: relative error (max |y - exact| over max |exact|) stays below 1e-4
+// in float32 for the layer sizes CNNs use. The plain conv2d functions use it only for float32,
+// undilated 3x3 stride-1 layers whose channel counts make it faster than the direct kernels
+// (winograd_tile); float64 is always computed directly. It is on by default; CNNKIT_WINOGRAD=0 in the environment or
 // set_winograd_enabled(false) turns it off, making every result the direct kernels'.
 #pragma once
 
@@ -16,10 +16,12 @@ namespace cnnkit {
 bool winograd_enabled();
 void set_winograd_enabled(bool enabled);
 
-// The tile size m (2 or 4) the plain functions use for this convolution and dtype, or 0 for the
-// direct kernels. `backward_input` asks about conv2d_backward_input instead of the forward pass.
+enum class ConvPass { kForward, kBackwardInput, kBackwardKernel };
+
+// The tile size m (2 or 4) the plain function of `pass` uses for this convolution and dtype, or 0
+// for the direct kernels.
 template <typename T>
-int winograd_tile(const Conv2dGeometry& g, bool backward_input);
+int winograd_tile(const Conv2dGeometry& g, ConvPass pass);
 
 // Forced Winograd (m = 2 or 4) for a 3x3 stride-1 undilated geometry; contracts as in conv2d.hpp.
 template <typename T>
@@ -28,5 +30,8 @@ void conv2d_forward_winograd(const Conv2dGeometry& g, int m, const T* x, const T
 template <typename T>
 void conv2d_backward_input_winograd(const Conv2dGeometry& g, int m, const T* dy, const T* w,
                                     T* dx);
+template <typename T>
+void conv2d_backward_kernel_winograd(const Conv2dGeometry& g, int m, const T* x, const T* dy,
+                                     T* dw, T* db);
 
 }  // namespace cnnkit

@@ -16,6 +16,8 @@ struct KernelSet {
                                   bool relu, T* y);
   void (*conv2d_backward_input_winograd)(const Conv2dGeometry&, int m, const T* dy, const T* w,
                                          T* dx);
+  void (*conv2d_backward_kernel_winograd)(const Conv2dGeometry&, int m, const T* x, const T* dy,
+                                          T* dw, T* db);
   void (*max_pool2d_forward)(const Conv2dGeometry&, const T* x, T* y);
   void (*max_pool2d_backward)(const Conv2dGeometry&, const T* x, const T* dy, T* dx);
   void (*avg_pool2d_forward)(const Conv2dGeometry&, const T* x, T* y);

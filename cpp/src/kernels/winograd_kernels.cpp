@@ -7,7 +7,8 @@
 // processed in groups small enough for the transformed inputs and products to stay in cache.
 //
 // Forward and backward-input share the algorithm: backward-input is the correlation of dy, padded
-// by 2 - pad, with the kernel flipped and its channel roles swapped. Compiled once per ISA.
+// by 2 - pad, with the kernel flipped and its channel roles swapped. Backward-kernel runs it
+// transposed (kernel_gradient). Compiled once per ISA.
 #include <cstring>
 #include <new>
 #include <type_traits>
@@ -46,6 +47,13 @@ struct Transforms<2> {
     y[0] = s[0] + s[1] + s[2];
     y[1] = s[1] - s[2] - s[3];
   }
+  template <typename V>  // s = A y, the transpose of output
+  static inline void spread(const V (&y)[2], V (&s)[4]) {
+    s[0] = y[0];
+    s[1] = y[0] + y[1];
+    s[2] = y[0] - y[1];
+    s[3] = -y[1];
+  }
 };
 
 template <>
@@ -76,6 +84,18 @@ struct Transforms<4> {
     y[1] = diff + two * diff2;
     y[2] = sum + four * sum2;
     y[3] = diff + eight * diff2 + s[5];
+  }
+  template <typename V>
+  static inline void spread(const V (&y)[4], V (&s)[6]) {
+    const V two = V{} + 2, four = V{} + 4, eight = V{} + 8;
+    const V even = y[0] + y[2], odd = y[1] + y[3], even4 = y[0] + four * y[2];
+    const V odd4 = two * y[1] + eight * y[3];
+    s[0] = y[0];
+    s[1] = even + odd;
+    s[2] = even - odd;
+    s[3] = even4 + odd4;
+    s[4] = even4 - odd4;
+    s[5] = y[3];
   }
 };
 
@@ -134,6 +154,47 @@ void transform_kernel(const T* w, Index C, Index K, bool backward, T* u) {
   });
 }
 
+// Tiles per group: several micro-kernel tiles, so each block of operands loaded is reused, and
+// about the same transformed data for both tile sizes (F(4x4) has 36 values per tile, F(2x2) 16).
+template <typename T, int m>
+constexpr Index group_size() {
+  return (m == 2 ? 4 : 2) * Tile<T>::kPixels;
+}
+
+// v[e][t][c] = (B^T d B)[e] for the input patch d of output tile `tile` (tiles numbered over
+// (n, tile row, tile column)), stored as entry t of a group of `group` tiles; channels padded to
+// whole vectors with zeros.
+template <typename T, int m>
+void transform_input(const Problem& p, const T* x, Index tile, Index t, Index group, T* v) {
+  using X = Transforms<m>;
+  using S = Simd<T>;
+  using Vec = typename S::Vec;
+  constexpr int A = X::kAlpha;
+  constexpr Index L = S::kLanes;
+  const Index cp = ceil_div(p.C, L) * L, th = ceil_div(p.OH, m), tw = ceil_div(p.OW, m);
+  const Index n = tile / (th * tw), r = tile % (th * tw);
+  const Index ih0 = (r / tw) * m - p.pad_top, iw0 = (r % tw) * m - p.pad_left;
+  for (Index c0 = 0; c0 < cp; c0 += L) {
+    Vec d[A][A], col[A], out[A], tmp[A][A];
+    for (int i = 0; i < A; ++i)
+      for (int j = 0; j < A; ++j) {
+        const Index ih = ih0 + i, iw = iw0 + j;
+        d[i][j] = ih >= 0 && ih < p.H && iw >= 0 && iw < p.W
+                      ? load_lanes(x + ((n * p.H + ih) * p.W + iw) * p.C + c0, p.C - c0)
+                      : S::zero();
+      }
+    for (int j = 0; j < A; ++j) {
+      for (int i = 0; i < A; ++i) col[i] = d[i][j];
+      X::input(col, out);
+      for (int i = 0; i < A; ++i) tmp[i][j] = out[i];
+    }
+    for (int i = 0; i < A; ++i) {
+      X::input(tmp[i], out);
+      for (int j = 0; j < A; ++j) S::store(v + ((i * A + j) * group + t) * cp + c0, out[j]);
+    }
+  }
+}
+
 // Runs the correlation with transformed kernel u (see transform_kernel), adding bias (length K,
 // may be null) and applying relu to each output.
 template <typename T, int m>
@@ -146,39 +207,14 @@ void correlate(const Problem& p, const T* x, const T* u, const T* bias, bool rel
   constexpr Index B = K::kBlock, L = S::kLanes;
   const Index cp = ceil_div(p.C, L) * L, nkb = ceil_div(p.K, B), kp = nkb * B;
   const Index th = ceil_div(p.OH, m), tw = ceil_div(p.OW, m), tiles = p.N * th * tw;
-  // Tiles per group: several micro-kernel tiles, so each kernel block loaded is reused, and about
-  // the same transformed data for both tile sizes (F(4x4) has 36 values per tile, F(2x2) 16).
-  const Index group = (m == 2 ? 4 : 2) * K::kPixels, ngroups = ceil_div(tiles, group);
+  const Index group = group_size<T, m>(), ngroups = ceil_div(tiles, group);
 
   parallel_for(ngroups, [&](Index begin, Index end, int) {
     Buffer<T> v(E * group * cp), prod(E * group * kp);
     for (Index grp = begin; grp < end; ++grp) {
       const Index t0 = grp * group, count = min_index(group, tiles - t0);
 
-      // v[e][t][c] = (B^T d B)[e] for tile t's input patch d.
-      for (Index t = 0; t < count; ++t) {
-        const Index tile = t0 + t, n = tile / (th * tw), r = tile % (th * tw);
-        const Index ih0 = (r / tw) * m - p.pad_top, iw0 = (r % tw) * m - p.pad_left;
-        for (Index c0 = 0; c0 < cp; c0 += L) {
-          Vec d[A][A], col[A], out[A], tmp[A][A];
-          for (int i = 0; i < A; ++i)
-            for (int j = 0; j < A; ++j) {
-              const Index ih = ih0 + i, iw = iw0 + j;
-              d[i][j] = ih >= 0 && ih < p.H && iw >= 0 && iw < p.W
-                            ? load_lanes(x + ((n * p.H + ih) * p.W + iw) * p.C + c0, p.C - c0)
-                            : S::zero();
-            }
-          for (int j = 0; j < A; ++j) {
-            for (int i = 0; i < A; ++i) col[i] = d[i][j];
-            X::input(col, out);
-            for (int i = 0; i < A; ++i) tmp[i][j] = out[i];
-          }
-          for (int i = 0; i < A; ++i) {
-            X::input(tmp[i], out);
-            for (int j = 0; j < A; ++j) S::store(v.data() + ((i * A + j) * group + t) * cp + c0, out[j]);
-          }
-        }
-      }
+      for (Index t = 0; t < count; ++t) transform_input<T, m>(p, x, t0 + t, t, group, v.data());
 
       // prod[e][t][k] = sum_c v[e][t][c] u[e][c][k]: one GEMM per transform position e.
       for (Index e = 0; e < E; ++e)
@@ -232,6 +268,121 @@ void correlate(const Problem& p, const T* x, const T* u, const T* bias, bool rel
   });
 }
 
+// The kernel gradient by the transposed algorithm, F(3x3, m x m): for each m x m tile of dy and
+// the input patch d it reads, dw gains G^T [ (A dy A^T) . (B^T d B) ] G. The (m+2)^2 elementwise
+// products summed over tiles are GEMMs (C x tiles) . (tiles x K) accumulated in thread-private
+// buffers, which are summed in a fixed order before the final transform (bitwise reproducible
+// for a given thread count). db, when not null, is the sum of dy.
+template <typename T, int m>
+void kernel_gradient(const Problem& p, const T* x, const T* dy, T* dw, T* db) {
+  using X = Transforms<m>;
+  using K = Tile<T>;
+  using S = Simd<T>;
+  using Vec = typename S::Vec;
+  constexpr int A = X::kAlpha, E = A * A;
+  constexpr Index B = K::kBlock, L = S::kLanes;
+  const Index cp = ceil_div(p.C, L) * L, nkb = ceil_div(p.K, B), kp = nkb * B;
+  const Index th = ceil_div(p.OH, m), tw = ceil_div(p.OW, m), tiles = p.N * th * tw;
+  const Index group = group_size<T, m>(), ngroups = ceil_div(tiles, group);
+  const Index nthreads = min_index(get_num_threads(), ngroups > 0 ? ngroups : 1);
+  const Index per_thread = E * p.C * kp + kp;  // the summed products, then db
+  Buffer<T> partial(nthreads * per_thread);
+  std::memset(partial.data(), 0, sizeof(T) * nthreads * per_thread);
+
+  parallel_for(ngroups, [&](Index begin, Index end, int thread) {
+    Buffer<T> v(E * group * cp), d(E * group * kp);
+    T* sum = partial.data() + thread * per_thread;
+    T* db_t = sum + E * p.C * kp;
+    for (Index grp = begin; grp < end; ++grp) {
+      const Index t0 = grp * group, count = min_index(group, tiles - t0);
+      for (Index t = 0; t < count; ++t) {
+        transform_input<T, m>(p, x, t0 + t, t, group, v.data());
+        // d[e][t][k] = (A dy A^T)[e] for the tile's dy (zero outside the output).
+        const Index tile = t0 + t, n = tile / (th * tw), r = tile % (th * tw);
+        const Index oh0 = (r / tw) * m, ow0 = (r % tw) * m;
+        for (Index k0 = 0; k0 < kp; k0 += L) {
+          Vec g[m][m], col[m], out[A], tmp[A][m], total = S::zero();
+          for (int i = 0; i < m; ++i)
+            for (int j = 0; j < m; ++j) {
+              const bool inside = oh0 + i < p.OH && ow0 + j < p.OW && k0 < p.K;
+              g[i][j] = inside ? load_lanes(dy + ((n * p.OH + oh0 + i) * p.OW + ow0 + j) * p.K + k0,
+                                            p.K - k0)
+                               : S::zero();
+              total += g[i][j];
+            }
+          S::store(db_t + k0, S::load(db_t + k0) + total);
+          for (int j = 0; j < m; ++j) {
+            for (int i = 0; i < m; ++i) col[i] = g[i][j];
+            X::spread(col, out);
+            for (int i = 0; i < A; ++i) tmp[i][j] = out[i];
+          }
+          for (int i = 0; i < A; ++i) {
+            X::spread(tmp[i], out);
+            for (int j = 0; j < A; ++j) S::store(d.data() + ((i * A + j) * group + t) * kp + k0, out[j]);
+          }
+        }
+      }
+      // sum[e][c][k] += sum_t v[e][t][c] d[e][t][k]: NP channels x one block of K per tile.
+      for (Index e = 0; e < E; ++e)
+        for_each_tile(p.C, K::kPixels, [&](Index c0, auto np) {
+          constexpr int NP = decltype(np)::value;
+          const T* ve = v.data() + e * group * cp + c0;
+          for (Index kb = 0; kb < nkb; ++kb) {
+            const T* de = d.data() + e * group * kp + kb * B;
+            T* out = sum + (e * p.C + c0) * kp + kb * B;
+            Vec acc[NP][K::kVecs];
+            K::template load<NP>(out, kp, B, acc);
+            for (Index t = 0; t < count; ++t) {
+              Vec dv[K::kVecs];
+              for (int j = 0; j < K::kVecs; ++j) dv[j] = S::load(de + t * kp + j * L);
+#pragma GCC unroll 12
+              for (int q = 0; q < NP; ++q) {
+                const Vec xv = S::broadcast(ve[t * cp + q]);
+                for (int j = 0; j < K::kVecs; ++j) acc[q][j] += xv * dv[j];
+              }
+            }
+            K::template store<NP>(acc, B, false, out, kp);
+          }
+        });
+    }
+  });
+
+  // dw = G^T (sum over threads, in thread order) G, per input channel and vector of K.
+  parallel_for(p.C, [&](Index begin, Index end, int) {
+    for (Index c = begin; c < end; ++c)
+      for (Index k0 = 0; k0 < p.K; k0 += L) {
+        Vec s[A][A], tmp[3][A];
+        for (int e = 0; e < E; ++e) {
+          Vec total = S::load(partial.data() + (e * p.C + c) * kp + k0);
+          for (Index t = 1; t < nthreads; ++t)
+            total += S::load(partial.data() + t * per_thread + (e * p.C + c) * kp + k0);
+          s[e / A][e % A] = total;
+        }
+        for (int i = 0; i < 3; ++i)
+          for (int b = 0; b < A; ++b) {
+            tmp[i][b] = S::zero();
+            for (int a = 0; a < A; ++a) tmp[i][b] += T(X::kG[a][i]) * s[a][b];
+          }
+        const Index lanes = min_index(L, p.K - k0);
+        for (int i = 0; i < 3; ++i)
+          for (int j = 0; j < 3; ++j) {
+            Vec o = S::zero();
+            for (int b = 0; b < A; ++b) o += tmp[i][b] * T(X::kG[b][j]);
+            T vals[L];
+            S::store(vals, o);
+            std::memcpy(dw + ((i * 3 + j) * p.C + c) * p.K + k0, vals, sizeof(T) * lanes);
+          }
+      }
+  });
+  if (db != nullptr) {
+    for (Index k = 0; k < p.K; ++k) {
+      T total = partial.data()[E * p.C * kp + k];
+      for (Index t = 1; t < nthreads; ++t) total += partial.data()[t * per_thread + E * p.C * kp + k];
+      db[k] = total;
+    }
+  }
+}
+
 template <typename T, int m>
 void run(const Problem& p, const T* x, const T* w, bool backward, const T* bias, bool relu, T* y) {
   constexpr int E = Transforms<m>::kAlpha * Transforms<m>::kAlpha;
@@ -257,12 +408,21 @@ void conv2d_backward_input_winograd(const Conv2dGeometry& g, int m, const T* dy,
   run<T, 2>(p, dy, w, true, nullptr, false, dx);
 }
 
+template <typename T>
+void conv2d_backward_kernel_winograd(const Conv2dGeometry& g, int m, const T* x, const T* dy, T* dw,
+                                     T* db) {
+  const Problem p{g.N, g.H, g.W, g.C, g.OH, g.OW, g.OC, g.pad_top, g.pad_left};
+  if (m == 4) return kernel_gradient<T, 4>(p, x, dy, dw, db);
+  kernel_gradient<T, 2>(p, x, dy, dw, db);
+}
+
 }  // namespace
 
 template <typename T>
 void fill_winograd_kernels(KernelSet<T>* set) {
   set->conv2d_forward_winograd = &conv2d_forward_winograd<T>;
   set->conv2d_backward_input_winograd = &conv2d_backward_input_winograd<T>;
+  set->conv2d_backward_kernel_winograd = &conv2d_backward_kernel_winograd<T>;
 }
 template void fill_winograd_kernels<float>(KernelSet<float>*);
 template void fill_winograd_kernels<double>(KernelSet<double>*);
