@@ -1,8 +1,10 @@
-// Bindings of the runtime settings: thread count, instruction set and the Winograd switch.
+// Bindings of the runtime settings: thread count, instruction set and the Winograd switch, and
+// the workspace allocation count.
 #include "array_utils.hpp"
 #include "cnnkit/dispatch.hpp"
 #include "cnnkit/parallel.hpp"
 #include "cnnkit/winograd.hpp"
+#include "cnnkit/workspace.hpp"
 
 namespace cnnkit {
 
@@ -15,6 +17,9 @@ void bind_runtime(py::module_& m) {
   m.def("get_winograd", &winograd_enabled, "Whether 3x3 stride-1 float32 convolutions may use Winograd.");
   m.def("set_winograd", &set_winograd_enabled, py::arg("enabled").noconvert(),
         "Allows (True) or forbids (False) Winograd convolution.");
+  m.def("workspace_allocations", &workspace_allocations,
+        "Memory chunks the kernels' per-thread scratch arenas have allocated so far; a repeated "
+        "call with the same shapes adds none.");
 }
 
 }  // namespace cnnkit

@@ -10,6 +10,7 @@
 #include "cnnkit/gemm.hpp"
 #include "cnnkit/pool2d.hpp"
 #include "cnnkit/winograd.hpp"
+#include "cnnkit/workspace.hpp"
 #include "kernels/kernel_table.hpp"
 
 namespace cnnkit {
@@ -141,17 +142,15 @@ template <typename T>
 void gemm(bool trans_a, bool trans_b, Index M, Index N, Index K, const T* a, const T* b,
           const T* bias, bool relu, T* c) {
   const FlushDenormals flush;
-  std::vector<T> a_plain, b_plain;
+  const Buffer<T> a_plain(trans_a ? M * K : 0), b_plain(trans_b ? K * N : 0);
   if (trans_a) {
-    a_plain.resize(M * K);
     for (Index k = 0; k < K; ++k)
-      for (Index m = 0; m < M; ++m) a_plain[m * K + k] = a[k * M + m];
+      for (Index m = 0; m < M; ++m) a_plain.data()[m * K + k] = a[k * M + m];
     a = a_plain.data();
   }
   if (trans_b) {
-    b_plain.resize(K * N);
     for (Index n = 0; n < N; ++n)
-      for (Index k = 0; k < K; ++k) b_plain[k * N + n] = b[n * K + k];
+      for (Index k = 0; k < K; ++k) b_plain.data()[k * N + n] = b[n * K + k];
     b = b_plain.data();
   }
   active_kernels<T>().gemm(M, N, K, a, b, bias, relu, c);

@@ -2,17 +2,18 @@
 // (and chunks of columns, so that one long row, a 1-D signal, still splits). Where a band's
 // windows lie inside the plane the active ISA's kernel reads the plane in place; near the edges
 // the work item first copies the input those outputs read, extended past the edges by the
-// boundary rule, into a small per-thread buffer. No padded copy of the whole plane is made.
+// boundary rule, into a small per-thread buffer from the thread's workspace arena. No padded copy
+// of the whole plane is made.
 // Semantics: cnnkit/filter2d.hpp.
 #include "cnnkit/filter2d.hpp"
 
 #include <algorithm>
 #include <cstring>
 #include <limits>
-#include <memory>
 
 #include "cnnkit/denormals.hpp"
 #include "cnnkit/parallel.hpp"
+#include "cnnkit/workspace.hpp"
 #include "kernels/kernel_table.hpp"
 
 namespace cnnkit {
@@ -88,13 +89,14 @@ void extend_row(const Filter2dGeometry& g, const T* row, T fill, Index c0, Index
 
 template <typename T>
 void filter2d(const Filter2dGeometry& g, const T* x, const T* w, T fill, T* y) {
+  const FlushDenormals flush;  // for the serial path; parallel_for does it on its threads
   const Index bands = (g.OH + kBandRows - 1) / kBandRows;
   const Index chunks = (g.OW + kChunkCols - 1) / kChunkCols;
   const Index buffer_cols = std::min(kChunkCols, g.OW) + g.KW - 1;
   const Index buffer_rows = std::min(kBandRows, g.OH) + g.KH - 1;
   auto run = [&](Index begin, Index end, int) {
     // Left uninitialised: every element the kernel reads is written by extend_row first.
-    const std::unique_ptr<T[]> band(new T[static_cast<size_t>(buffer_rows * buffer_cols)]);
+    const Buffer<T> band(buffer_rows * buffer_cols);
     for (Index item = begin; item < end; ++item) {
       const Index p = item / (bands * chunks), i0 = (item / chunks) % bands * kBandRows;
       const Index rows = std::min(kBandRows, g.OH - i0);
@@ -109,9 +111,9 @@ void filter2d(const Filter2dGeometry& g, const T* x, const T* w, T fill, T* y) {
           if (source < 0 || source >= g.H)
             source = g.boundary == Boundary::kFill ? -1 : extend_index(source, g.H, g.boundary);
           extend_row(g, source < 0 ? nullptr : plane + source * g.W, fill, c0, c1 + g.KW - 1,
-                     band.get() + r * ldx);
+                     band.data() + r * ldx);
         }
-        active_kernels<T>().filter2d(rows, c1 - c0, g.KH, g.KW, band.get(), ldx, w, out + c0,
+        active_kernels<T>().filter2d(rows, c1 - c0, g.KH, g.KW, band.data(), ldx, w, out + c0,
                                      g.OW);
       };
       const Index top = i0 - g.pad_top;  // the first input row the band reads
@@ -132,12 +134,10 @@ void filter2d(const Filter2dGeometry& g, const T* x, const T* w, T fill, T* y) {
     }
   };
   const Index items = g.P * bands * chunks;
-  if (g.P * g.OH * g.OW < kParallelMinWork / (g.KH * g.KW)) {  // no overflow: KH*KW fits
-    const FlushDenormals flush;  // as parallel_for does on each of its threads
+  if (g.P * g.OH * g.OW < kParallelMinWork / (g.KH * g.KW))  // no overflow: KH*KW fits
     run(0, items, 0);
-  } else {
+  else
     parallel_for(items, run);
-  }
 }
 
 template void filter2d<float>(const Filter2dGeometry&, const float*, const float*, float, float*);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "cnnkit/common.hpp"
+#include "cnnkit/workspace.hpp"  // the per-thread scratch (Buffer) that bodies use
 
 namespace cnnkit {
 

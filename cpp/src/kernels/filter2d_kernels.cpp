@@ -14,6 +14,7 @@
 #include <cstring>
 #include <new>
 
+#include "cnnkit/workspace.hpp"
 #include "kernels/register.hpp"
 
 namespace cnnkit {

@@ -30,21 +30,3 @@ struct Simd {
 
 inline Index min_index(Index a, Index b) { return a < b ? a : b; }
 inline Index ceil_div(Index a, Index b) { return (a + b - 1) / b; }
-
-// Heap buffer aligned for vector loads, freed on scope exit.
-template <typename T>
-class Buffer {
- public:
-  explicit Buffer(Index count) {
-    const Index bytes = ((count > 0 ? count : 1) * Index(sizeof(T)) + 63) / 64 * 64;
-    data_ = static_cast<T*>(std::aligned_alloc(64, static_cast<size_t>(bytes)));
-    if (data_ == nullptr) throw std::bad_alloc();
-  }
-  ~Buffer() { std::free(data_); }
-  Buffer(const Buffer&) = delete;
-  Buffer& operator=(const Buffer&) = delete;
-  T* data() const { return data_; }
-
- private:
-  T* data_;
-};
