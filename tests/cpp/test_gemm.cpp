@@ -37,6 +37,44 @@ TYPED_TEST(Gemm, MatchesReference) {
   }
 }
 
+// Shapes at and one either side of the blocking: K slices of 256, row tiles of 6 (AVX2) or 12
+// (AVX-512) in blocks of 8 tiles (48 or 96 rows), column panels of 8 to 32 lanes; primes and 1.
+// Each runs on 1 and 3 threads, so the row-tile split between threads falls mid-block.
+TYPED_TEST(Gemm, MatchesReferenceAtBlockEdges) {
+  using T = TypeParam;
+  struct Shape {
+    Index M, N, K;
+  };
+  const std::vector<Shape> shapes = {
+      {1, 1, 1},     {1, 97, 257},  {97, 1, 255},  {47, 33, 256}, {48, 32, 257},
+      {49, 31, 512}, {95, 17, 513}, {96, 16, 1},   {97, 15, 300}, {193, 65, 511},
+      {7, 5, 769},   {13, 257, 37}, {144, 48, 2},  {5, 3, 0},     {0, 4, 3},
+  };
+  const int saved_threads = get_num_threads();
+  std::mt19937_64 rng(11);
+  for (const Shape& s : shapes) {
+    SCOPED_TRACE("M=" + std::to_string(s.M) + " N=" + std::to_string(s.N) + " K=" +
+                 std::to_string(s.K));
+    const auto a = random_vector<T>(s.M * s.K, rng), b = random_vector<T>(s.K * s.N, rng);
+    const auto bias = random_vector<T>(s.N, rng);
+    for (const bool relu : {false, true}) {
+      std::vector<T> expected(s.M * s.N);
+      gemm_ref<T>(false, false, s.M, s.N, s.K, a.data(), b.data(), bias.data(), relu,
+                  expected.data());
+      for (const int threads : {1, 3}) {
+        SCOPED_TRACE("threads=" + std::to_string(threads) + " relu=" + std::to_string(relu));
+        set_num_threads(threads);
+        testing::for_each_isa([&] {
+          std::vector<T> c(s.M * s.N, T(-7));
+          gemm<T>(false, false, s.M, s.N, s.K, a.data(), b.data(), bias.data(), relu, c.data());
+          EXPECT_TRUE(all_close(c, expected));
+        });
+      }
+    }
+  }
+  set_num_threads(saved_threads);
+}
+
 TEST(GemmReference, SmallProductByHand) {
   const std::vector<double> a = {1, 2, 3, 4, 5, 6};   // 2x3
   const std::vector<double> b = {1, 0, 0, 1, 1, -1};  // 3x2
