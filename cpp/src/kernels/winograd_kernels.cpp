@@ -9,6 +9,7 @@
 // Forward and backward-input share the algorithm: backward-input is the correlation of dy, padded
 // by 2 - pad, with the kernel flipped and its channel roles swapped. Backward-kernel runs it
 // transposed (kernel_gradient). Compiled once per ISA.
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <type_traits>
@@ -154,11 +155,17 @@ void transform_kernel(const T* w, Index C, Index K, bool backward, T* u) {
   });
 }
 
-// Tiles per group: several micro-kernel tiles, so each block of operands loaded is reused, and
-// about the same transformed data for both tile sizes (F(4x4) has 36 values per tile, F(2x2) 16).
+// Tiles per group. Each group reads the whole transformed kernel (or, for the kernel gradient,
+// the whole product sum): at least as many tiles as make their transformed data as large as that,
+// so it is not the bottleneck, and at least a few micro-kernel tiles, with about the same data
+// for both tile sizes (F(4x4) has 36 values per tile, F(2x2) 16); at most a thread's share.
 template <typename T, int m>
-constexpr Index group_size() {
-  return (m == 2 ? 4 : 2) * Tile<T>::kPixels;
+Index group_size(const Problem& p, Index tiles) {
+  constexpr Index NP = Tile<T>::kPixels, L = Simd<T>::kLanes, B = Tile<T>::kBlock;
+  const Index cp = ceil_div(p.C, L) * L, kp = ceil_div(p.K, B) * B;
+  const Index balanced = ceil_div(p.C * kp, cp + kp), share = ceil_div(tiles, get_num_threads());
+  const Index group = std::max<Index>((m == 2 ? 4 : 2) * NP, balanced);
+  return ceil_div(std::max<Index>(std::min(group, share), 1), NP) * NP;
 }
 
 // v[e][t][c] = (B^T d B)[e] for the input patch d of output tile `tile` (tiles numbered over
@@ -207,7 +214,7 @@ void correlate(const Problem& p, const T* x, const T* u, const T* bias, bool rel
   constexpr Index B = K::kBlock, L = S::kLanes;
   const Index cp = ceil_div(p.C, L) * L, nkb = ceil_div(p.K, B), kp = nkb * B;
   const Index th = ceil_div(p.OH, m), tw = ceil_div(p.OW, m), tiles = p.N * th * tw;
-  const Index group = group_size<T, m>(), ngroups = ceil_div(tiles, group);
+  const Index group = group_size<T, m>(p, tiles), ngroups = ceil_div(tiles, group);
 
   parallel_for(ngroups, [&](Index begin, Index end, int) {
     Buffer<T> v(E * group * cp), prod(E * group * kp);
@@ -283,7 +290,7 @@ void kernel_gradient(const Problem& p, const T* x, const T* dy, T* dw, T* db) {
   constexpr Index B = K::kBlock, L = S::kLanes;
   const Index cp = ceil_div(p.C, L) * L, nkb = ceil_div(p.K, B), kp = nkb * B;
   const Index th = ceil_div(p.OH, m), tw = ceil_div(p.OW, m), tiles = p.N * th * tw;
-  const Index group = group_size<T, m>(), ngroups = ceil_div(tiles, group);
+  const Index group = group_size<T, m>(p, tiles), ngroups = ceil_div(tiles, group);
   const Index nthreads = min_index(get_num_threads(), ngroups > 0 ? ngroups : 1);
   const Index per_thread = E * p.C * kp + kp;  // the summed products, then db
   Buffer<T> partial(nthreads * per_thread);
