@@ -1,7 +1,10 @@
 // Packed, register-tiled matrix product c = a . b + bias for Dense layers (Goto/BLIS blocking).
-// b is packed once into column panels of kCols columns; rows of a are packed per block into
-// row tiles of kRows rows; a micro-kernel keeps one kRows x kCols tile of c in registers over a
-// slice of K. Compiled once per ISA.
+// K is cut into slices of kDepth; in each slice b is packed into column panels of kCols columns
+// and a into row tiles of kRows rows, each just before use by the thread that uses it. A
+// micro-kernel keeps one kRows x kCols tile of c in registers over a slice; a block of panels
+// stays in L2 while every row tile of the thread passes over it. Compiled once per ISA.
+#include <unistd.h>
+
 #include <cstring>
 #include <type_traits>
 
@@ -15,6 +18,19 @@ namespace CNNKIT_ISA {
 
 namespace {
 
+// Bytes of L2 cache per core; 512 KiB (AVX2 Zen, many Intel cores) where the system won't say.
+inline Index l2_bytes() {
+  static const Index bytes = [] {
+#ifdef _SC_LEVEL2_CACHE_SIZE
+    const long reported = sysconf(_SC_LEVEL2_CACHE_SIZE);
+#else
+    const long reported = 0;
+#endif
+    return reported > 0 ? Index(reported) : Index(512 * 1024);
+  }();
+  return bytes;
+}
+
 template <typename T>
 struct Gemm {
   using S = Simd<T>;
@@ -27,42 +43,37 @@ struct Gemm {
   static constexpr int kVecs = 2;
   static constexpr Index kCols = kVecs * S::kLanes;
 
-  // Cache blocking: a slice of kDepth rows of one b panel (kDepth x kCols: 16 KiB on AVX2,
-  // 32 KiB on AVX-512) stays in L1 while it serves every row tile of a block of kBlockTiles
-  // tiles, whose packed rows of a (the block x kDepth) stay in L2 across all the panels.
+  // Cache blocking. One panel of a slice (kDepth x kCols: 16 KiB on AVX2, 32 KiB on AVX-512)
+  // stays in L1 while kBlockTiles row tiles use it; a block of panels_per_block() panels (a
+  // quarter of L2, about what BLIS keeps there) stays in L2 while all the row tiles of a thread
+  // pass over it, so b comes from L3 or memory once per slice and thread.
   static constexpr Index kDepth = 256;
-  static constexpr Index kBlockTiles = 8;
-  static constexpr Index kLine = 64 / sizeof(T);  // elements per cache line
+  static constexpr Index kBlockTiles = 4;
+  static Index panels_per_block() {
+    const Index panel_bytes = kDepth * kCols * Index(sizeof(T));
+    return l2_bytes() / 4 >= panel_bytes ? l2_bytes() / 4 / panel_bytes : 1;
+  }
 
   // acc = sum_{r < depth} a[r*NP + p] * b[r*kCols + 0..kCols): a holds NP rows packed r-major
-  // and interleaved, b one panel slice; both are read as single contiguous streams. With
-  // kFetch, each step also prefetches into L2 the same part of the panel at `next`, which
-  // the caller reads after this one.
-  template <int NP, bool kFetch>
-  static inline void multiply(Index depth, const T* a, const T* b, const T* next,
-                              Vec (&acc)[NP][kVecs]) {
+  // and interleaved, b one panel; both are read as single contiguous streams.
+  template <int NP>
+  static inline void multiply(Index depth, const T* a, const T* b, Vec (&acc)[NP][kVecs]) {
 #pragma GCC unroll 12
     for (int p = 0; p < NP; ++p)
 #pragma GCC unroll 4
       for (int j = 0; j < kVecs; ++j) acc[p][j] = S::zero();
+    // Unrolled as a whole loop body (not by hand), so each step keeps the same registers.
 #pragma GCC unroll 4
-    for (Index r = 0; r < depth; ++r, a += NP, b += kCols, next += kCols) {
-      if constexpr (kFetch)
-        for (Index l = 0; l < kCols; l += kLine) __builtin_prefetch(next + l, 0, 2);
-      rank_one<NP>(a, b, acc);
-    }
-  }
-
-  template <int NP>
-  static inline void rank_one(const T* a, const T* b, Vec (&acc)[NP][kVecs]) {
-    Vec w[kVecs];
+    for (Index r = 0; r < depth; ++r, a += NP, b += kCols) {
+      Vec w[kVecs];
 #pragma GCC unroll 4
-    for (int j = 0; j < kVecs; ++j) w[j] = S::load(b + j * S::kLanes);
+      for (int j = 0; j < kVecs; ++j) w[j] = S::load(b + j * S::kLanes);
 #pragma GCC unroll 12
-    for (int p = 0; p < NP; ++p) {
-      const Vec x = S::broadcast(a[p]);
+      for (int p = 0; p < NP; ++p) {
+        const Vec x = S::broadcast(a[p]);
 #pragma GCC unroll 4
-      for (int j = 0; j < kVecs; ++j) acc[p][j] += x * w[j];
+        for (int j = 0; j < kVecs; ++j) acc[p][j] += x * w[j];
+      }
     }
   }
 
@@ -72,13 +83,12 @@ struct Gemm {
                             Index count, T* c, Index ldc) {
     for (int p = 0; p < NP; ++p) {
       T* row = c + p * ldc;
+      const T* add = first ? bias : row;
       Vec v[kVecs];
       if (count == kCols) {
-        for (int j = 0; j < kVecs; ++j)
-          v[j] = acc[p][j] + S::load((first ? bias : row) + j * S::kLanes);
+        for (int j = 0; j < kVecs; ++j) v[j] = acc[p][j] + S::load(add + j * S::kLanes);
       } else {
         T lanes[kCols] = {};
-        const T* add = first ? bias : row;
         for (Index i = 0; i < count; ++i) lanes[i] = add[i];
         std::memcpy(v, lanes, sizeof(lanes));
         for (int j = 0; j < kVecs; ++j) v[j] += acc[p][j];
@@ -108,89 +118,81 @@ struct Gemm {
     }
   }
 
+  // dst[r][i] = b[k0 + r][j*kCols + i] for r < depth, zero past N.
+  static void pack_panel(Index N, const T* b, Index j, Index k0, Index depth, T* dst) {
+    const Index n0 = j * kCols, count = min_index(kCols, N - n0);
+    for (Index k = k0; k < k0 + depth; ++k, dst += kCols) {
+      if (count == kCols) {  // a fixed size compiles to vector moves, not a call
+        std::memcpy(dst, b + k * N + n0, kCols * sizeof(T));
+      } else {
+        std::memcpy(dst, b + k * N + n0, count * sizeof(T));
+        for (Index i = count; i < kCols; ++i) dst[i] = T(0);
+      }
+    }
+  }
+
+  // dst[r][p] = a[t*kRows + p][k0 + r] for r < depth and the np rows of tile t (interleaved by
+  // np, so a short last tile is as dense as the others).
+  static void pack_tile(Index M, Index K, const T* a, Index t, Index k0, Index depth, T* dst) {
+    const Index m0 = t * kRows;
+    const T* src = a + m0 * K + k0;
+    with_rows(int(min_index(kRows, M - m0)), [&](auto np) {
+      constexpr int NP = decltype(np)::value;
+      for (Index r = 0; r < depth; ++r)
+#pragma GCC unroll 12
+        for (int p = 0; p < NP; ++p) dst[r * NP + p] = src[p * K + r];
+    });
+  }
+
   static void run(Index M, Index N, Index K, const T* a, const T* b, const T* bias, bool relu,
                   T* c) {
     const Index nb = ceil_div(N, kCols), mt = ceil_div(M, kRows);
-    // b in slices of kDepth rows, each slice panel after panel: the panel of slice k0 / kDepth
-    // for columns [j*kCols, (j+1)*kCols) is panels + k0*nb*kCols + j*depth*kCols, depth x kCols
-    // row-major, zero past N. The panels of one slice are read in order as one stream.
-    Buffer<T> panels(nb * K * kCols), bias_padded(nb * kCols);
-    parallel_for(nb, [&](Index begin, Index end, int) {
-      for (Index k0 = 0; k0 < K; k0 += kDepth) {
-        const Index depth = min_index(kDepth, K - k0);
-        for (Index j = begin; j < end; ++j) {
-          const Index n0 = j * kCols, count = min_index(kCols, N - n0);
-          T* dst = panels.data() + k0 * nb * kCols + j * depth * kCols;
-          for (Index k = k0; k < k0 + depth; ++k, dst += kCols) {
-            if (count == kCols) {  // a fixed size compiles to vector moves, not a call
-              std::memcpy(dst, b + k * N + n0, kCols * sizeof(T));
-            } else {
-              std::memcpy(dst, b + k * N + n0, count * sizeof(T));
-              for (Index i = count; i < kCols; ++i) dst[i] = T(0);
-            }
-          }
-        }
-      }
-    });
+    const Index block = min_index(nb, panels_per_block());
+    Buffer<T> bias_padded(nb * kCols);
     for (Index o = 0; o < nb * kCols; ++o)
       bias_padded.data()[o] = (bias != nullptr && o < N) ? bias[o] : T(0);
 
     // Each thread owns a contiguous range of row tiles, so no two threads write one element of
-    // c; both read the same packed b.
+    // c. It packs, in its own buffers, the block of panels it is about to use (kept in its L2
+    // while all its row tiles pass over it) and the rows of kBlockTiles tiles at a time (kept in
+    // L1 or L2 while they pass over the block): packed data is written to cache, not memory,
+    // and no thread waits for another.
     parallel_for(mt, [&](Index begin, Index end, int) {
-      Buffer<T> packed(kBlockTiles * kRows * kDepth);
-      for (Index t0 = begin; t0 < end; t0 += kBlockTiles) {
-        const Index t1 = min_index(end, t0 + kBlockTiles);
+      Buffer<T> panels(block * kDepth * kCols), rows(kBlockTiles * kRows * kDepth);
+      for (Index j0 = 0; j0 < nb; j0 += block) {
+        const Index j1 = min_index(nb, j0 + block);
         for (Index k0 = 0; k0 == 0 || k0 < K; k0 += kDepth) {  // one pass if K == 0: c = bias
           const Index depth = min_index(kDepth, K - k0);
           const bool first = k0 == 0, last = k0 + depth >= K;
-          pack_rows(M, K, a, t0, t1, k0, depth, packed.data());
-          for (Index j = 0; j < nb; ++j) {
-            const T* panel = panels.data() + k0 * nb * kCols + j * depth * kCols;
-            const Index count = min_index(kCols, N - j * kCols);
-            for (Index t = t0; t < t1; ++t) {
-              const Index m0 = t * kRows;
-              T* ct = c + m0 * N + j * kCols;
-              const T* at = packed.data() + (t - t0) * kRows * kDepth;
-              with_rows(int(min_index(kRows, M - m0)), [&](auto np) {
-                constexpr int NP = decltype(np)::value;
-                // The tile of c is read (and written) only after the product: fetch it now.
-                for (int p = 0; p < NP; ++p) {
-                  __builtin_prefetch(ct + p * N, 1);
-                  __builtin_prefetch(ct + p * N + count - 1, 1);
-                }
-                // The next panel follows this one in memory: the first tile fetches it into L2,
-                // so the next panel's first tile does not wait on L3 or memory.
-                Vec acc[NP][kVecs];
-                if (t == t0)
-                  multiply<NP, true>(depth, at, panel, panel + depth * kCols, acc);
-                else
-                  multiply<NP, false>(depth, at, panel, panel, acc);
-                update<NP>(acc, bias_padded.data() + j * kCols, first, relu && last, count, ct,
-                           N);
-              });
+          for (Index j = j0; j < j1; ++j)
+            pack_panel(N, b, j, k0, depth, panels.data() + (j - j0) * depth * kCols);
+          for (Index t0 = begin; t0 < end; t0 += kBlockTiles) {
+            const Index t1 = min_index(end, t0 + kBlockTiles);
+            for (Index t = t0; t < t1; ++t)
+              pack_tile(M, K, a, t, k0, depth, rows.data() + (t - t0) * depth * kRows);
+            for (Index j = j0; j < j1; ++j) {
+              const Index count = min_index(kCols, N - j * kCols);
+              for (Index t = t0; t < t1; ++t) {
+                T* ct = c + t * kRows * N + j * kCols;
+                with_rows(int(min_index(kRows, M - t * kRows)), [&](auto np) {
+                  constexpr int NP = decltype(np)::value;
+                  // The tile of c is read (and written) only after the product: fetch it now.
+                  for (int p = 0; p < NP; ++p) {
+                    __builtin_prefetch(ct + p * N, 1);
+                    __builtin_prefetch(ct + p * N + count - 1, 1);
+                  }
+                  Vec acc[NP][kVecs];
+                  multiply<NP>(depth, rows.data() + (t - t0) * depth * kRows,
+                               panels.data() + (j - j0) * depth * kCols, acc);
+                  update<NP>(acc, bias_padded.data() + j * kCols, first, relu && last, count, ct,
+                             N);
+                });
+              }
             }
           }
         }
       }
     });
-  }
-
-  // packed[t - t0][r][p] = a[t*kRows + p][k0 + r] for the rows of tiles [t0, t1) (a short last
-  // tile of np rows is interleaved by np).
-  static void pack_rows(Index M, Index K, const T* a, Index t0, Index t1, Index k0, Index depth,
-                        T* packed) {
-    for (Index t = t0; t < t1; ++t) {
-      const Index m0 = t * kRows, np = min_index(kRows, M - m0);
-      T* dst = packed + (t - t0) * kRows * kDepth;
-      const T* src = a + m0 * K + k0;
-      with_rows(int(np), [&](auto rows) {
-        constexpr int NP = decltype(rows)::value;
-        for (Index r = 0; r < depth; ++r)
-#pragma GCC unroll 12
-          for (int p = 0; p < NP; ++p) dst[r * NP + p] = src[p * K + r];
-      });
-    }
   }
 };
 
