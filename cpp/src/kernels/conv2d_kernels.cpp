@@ -155,28 +155,34 @@ void conv2d_backward_input(const Conv2dGeometry& g, const T* dy, const T* w, T* 
   pack_blocks(w, taps, g.OC, g.C, true, wp.data());
   std::memset(zeros.data(), 0, sizeof(T) * g.OC);
 
-  // Output row oh (or column) that reads input index i at kernel offset k; -1 if none.
-  auto source = [](Index i, Index pad, Index k, Index d, Index s, Index limit) -> Index {
-    const Index t = i + pad - k * d;
-    if (t < 0 || t % s != 0 || t / s >= limit) return -1;
-    return t / s;
+  // The output index (row or column) that reads input index i at kernel offset k; `none` if the
+  // stride skips it. It may lie outside the output: callers check the range.
+  const Index none = -(g.OW + g.OH + K::kPixels);  // stays negative with a tile's offsets added
+  auto source = [&](Index i, Index pad, Index k, Index d, Index s) -> Index {
+    const Index t = i + pad - k * d, phase = ((t % s) + s) % s;
+    return phase != 0 ? none : (t - phase) / s;
   };
   parallel_for(g.N * g.H, [&](Index begin, Index end, int) {
+    // Per kernel row: the dy row it reads; per kernel column: the dy column pixel 0 of a tile
+    // reads, pixel p reading p further (same phase), so no division runs per pixel and tap.
+    Buffer<Index> oh_of(g.KH), ow_of(g.KW);
     for (Index item = begin; item < end; ++item) {
       const Index n = item / g.H, ih = item % g.H;
+      for (Index kh = 0; kh < g.KH; ++kh) oh_of.data()[kh] = source(ih, g.pad_top, kh, g.DH, g.SH);
       for (Index cb = 0; cb < ncb; ++cb) {
         const T* wblock = wp.data() + cb * taps * g.OC * B;
         for (Index phase = 0; phase < min_index(g.SW, g.W); ++phase) {
           const Index count = ceil_div(g.W - phase, g.SW);  // columns phase, phase + SW, ...
           for_each_tile(count, K::kPixels, [&](Index j0, auto np) {
             const Index iw0 = phase + j0 * g.SW;
+            for (Index kw = 0; kw < g.KW; ++kw) ow_of.data()[kw] = source(iw0, g.pad_left, kw, g.DW, g.SW);
             constexpr int NP = decltype(np)::value;
             typename K::Vec acc[NP][K::kVecs];
             K::template init<NP>(nullptr, acc);
             K::template accumulate<NP>(taps, g.OC, wblock, zeros.data(), [&](Index t, int p) -> const T* {
-              const Index oh = source(ih, g.pad_top, t / g.KW, g.DH, g.SH, g.OH);
-              const Index ow = source(iw0 + p * g.SW, g.pad_left, t % g.KW, g.DW, g.SW, g.OW);
-              if (oh < 0 || ow < 0) return nullptr;
+              const Index kh = t / g.KW, oh = oh_of.data()[kh];
+              const Index ow = ow_of.data()[t - kh * g.KW] + p;
+              if (oh < 0 || oh >= g.OH || ow < 0 || ow >= g.OW) return nullptr;
               return dy + ((n * g.OH + oh) * g.OW + ow) * g.OC;
             }, acc);
             K::template store<NP>(acc, min_index(B, g.C - cb * B), false,
