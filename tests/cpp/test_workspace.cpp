@@ -16,22 +16,39 @@
 #include "cnnkit/workspace.hpp"
 #include "testing.hpp"
 
-// Every operator new of this program counts (new[] and the library containers go through it),
-// so the tests see allocations that bypass the arena too.
+// Every operator new of this program counts, so the tests see allocations that bypass the arena
+// too. All the unaligned forms are replaced together: AddressSanitizer checks that memory is
+// released by the family that allocated it.
 namespace {
 std::atomic<long> g_operator_news{0};
+
+void* counted_malloc(std::size_t bytes) noexcept {
+  g_operator_news.fetch_add(1, std::memory_order_relaxed);
+  return std::malloc(bytes > 0 ? bytes : 1);
+}
+void* counted_or_throw(std::size_t bytes) {
+  if (void* p = counted_malloc(bytes)) return p;
+  throw std::bad_alloc();
+}
 }  // namespace
 
 // GCC takes the free in these replacements for a mismatch with the new it inlines them next to.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void* operator new(std::size_t bytes) {
-  g_operator_news.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(bytes > 0 ? bytes : 1)) return p;
-  throw std::bad_alloc();
+void* operator new(std::size_t bytes) { return counted_or_throw(bytes); }
+void* operator new[](std::size_t bytes) { return counted_or_throw(bytes); }
+void* operator new(std::size_t bytes, const std::nothrow_t&) noexcept {
+  return counted_malloc(bytes);
+}
+void* operator new[](std::size_t bytes, const std::nothrow_t&) noexcept {
+  return counted_malloc(bytes);
 }
 void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 #pragma GCC diagnostic pop
 
 namespace cnnkit {
@@ -114,6 +131,39 @@ TEST(Workspace, ABufferRepeatedPastTheEndOfAChunkAllocatesOnce) {
     }
     EXPECT_LE(workspace_allocations() - before, 2);
   });
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAddressSanitizer = true;
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
+
+// Under AddressSanitizer the arena keeps what no Buffer holds poisoned: a write just past a
+// Buffer, or a read after it is released, is reported as it would be for heap memory.
+TEST(WorkspaceDeathTest, OverrunAndUseAfterReleaseAreReported) {
+  if (!kAddressSanitizer) GTEST_SKIP() << "needs AddressSanitizer (CNNKIT_SANITIZE=ON)";
+  GTEST_FLAG_SET(death_test_style, "threadsafe");  // OpenMP threads may exist: re-execute
+  EXPECT_DEATH(
+      {
+        Buffer<float> b(10);
+        volatile float* p = b.data();
+        p[10] = 1.f;
+      },
+      "use-after-poison");
+  EXPECT_DEATH(
+      {
+        volatile float* p;
+        {
+          Buffer<float> b(16);
+          p = b.data();
+        }
+        (void)p[0];
+      },
+      "use-after-poison");
+  Buffer<float> b(10);  // the faults happened in child processes: this one's arena is intact
+  volatile float* p = b.data();
+  p[9] = 1.f;
 }
 
 // Restores the thread count and instruction set a test changes.
