@@ -10,7 +10,6 @@
 #include "cnnkit/gemm.hpp"
 #include "cnnkit/pool2d.hpp"
 #include "cnnkit/winograd.hpp"
-#include "cnnkit/workspace.hpp"
 #include "kernels/kernel_table.hpp"
 
 namespace cnnkit {
@@ -137,23 +136,12 @@ void avg_pool2d_backward(const Conv2dGeometry& g, const T* dy, T* dx) {
   active_kernels<T>().avg_pool2d_backward(g, dy, dx);
 }
 
-// Transposed operands are copied to plain row-major form: O(n^2) next to the O(n^3) product.
+// Transposed operands are read in place: the kernel transposes them while it packs them.
 template <typename T>
 void gemm(bool trans_a, bool trans_b, Index M, Index N, Index K, const T* a, const T* b,
           const T* bias, bool relu, T* c) {
   const FlushDenormals flush;
-  const Buffer<T> a_plain(trans_a ? M * K : 0), b_plain(trans_b ? K * N : 0);
-  if (trans_a) {
-    for (Index k = 0; k < K; ++k)
-      for (Index m = 0; m < M; ++m) a_plain.data()[m * K + k] = a[k * M + m];
-    a = a_plain.data();
-  }
-  if (trans_b) {
-    for (Index n = 0; n < N; ++n)
-      for (Index k = 0; k < K; ++k) b_plain.data()[k * N + n] = b[n * K + k];
-    b = b_plain.data();
-  }
-  active_kernels<T>().gemm(M, N, K, a, b, bias, relu, c);
+  active_kernels<T>().gemm(trans_a, trans_b, M, N, K, a, b, bias, relu, c);
 }
 
 #define CNNKIT_INSTANTIATE(T)                                                                  \

@@ -38,17 +38,19 @@ TYPED_TEST(Gemm, MatchesReference) {
 }
 
 // Shapes at and one either side of the blocking: K slices of 256, row tiles of 6 (AVX2) or 12
-// (AVX-512) in blocks of 8 tiles (48 or 96 rows), column panels of 8 to 32 lanes; primes and 1.
-// Each runs on 1 and 3 threads, so the row-tile split between threads falls mid-block.
+// (AVX-512) in blocks of 4 tiles (24 or 48 rows), column panels of 8 to 32 lanes in blocks of
+// 8 to 64 panels; primes and 1. Each runs with every transpose combination (read in place by
+// the packing) on 1 and 3 threads, so the row-tile split between threads falls mid-block.
 TYPED_TEST(Gemm, MatchesReferenceAtBlockEdges) {
   using T = TypeParam;
   struct Shape {
     Index M, N, K;
   };
   const std::vector<Shape> shapes = {
-      {1, 1, 1},     {1, 97, 257},  {97, 1, 255},  {47, 33, 256}, {48, 32, 257},
-      {49, 31, 512}, {95, 17, 513}, {96, 16, 1},   {97, 15, 300}, {193, 65, 511},
-      {7, 5, 769},   {13, 257, 37}, {144, 48, 2},  {5, 3, 0},     {0, 4, 3},
+      {1, 1, 1},     {1, 97, 257},  {97, 1, 255},  {47, 33, 256},   {48, 32, 257},
+      {49, 31, 512}, {95, 17, 513}, {96, 16, 1},   {97, 15, 300},   {193, 65, 511},
+      {7, 5, 769},   {13, 257, 37}, {144, 48, 2},  {23, 1041, 17},  {5, 3, 0},
+      {0, 4, 3},
   };
   const int saved_threads = get_num_threads();
   std::mt19937_64 rng(11);
@@ -57,16 +59,18 @@ TYPED_TEST(Gemm, MatchesReferenceAtBlockEdges) {
                  std::to_string(s.K));
     const auto a = random_vector<T>(s.M * s.K, rng), b = random_vector<T>(s.K * s.N, rng);
     const auto bias = random_vector<T>(s.N, rng);
-    for (const bool relu : {false, true}) {
+    for (const int transposes : {0, 1, 2, 3}) {
+      const bool ta = transposes & 1, tb = transposes & 2, relu = transposes == 1;
       std::vector<T> expected(s.M * s.N);
-      gemm_ref<T>(false, false, s.M, s.N, s.K, a.data(), b.data(), bias.data(), relu,
+      gemm_ref<T>(ta, tb, s.M, s.N, s.K, a.data(), b.data(), bias.data(), relu,
                   expected.data());
       for (const int threads : {1, 3}) {
-        SCOPED_TRACE("threads=" + std::to_string(threads) + " relu=" + std::to_string(relu));
+        SCOPED_TRACE("threads=" + std::to_string(threads) + " ta=" + std::to_string(ta) +
+                     " tb=" + std::to_string(tb) + " relu=" + std::to_string(relu));
         set_num_threads(threads);
         testing::for_each_isa([&] {
           std::vector<T> c(s.M * s.N, T(-7));
-          gemm<T>(false, false, s.M, s.N, s.K, a.data(), b.data(), bias.data(), relu, c.data());
+          gemm<T>(ta, tb, s.M, s.N, s.K, a.data(), b.data(), bias.data(), relu, c.data());
           EXPECT_TRUE(all_close(c, expected));
         });
       }

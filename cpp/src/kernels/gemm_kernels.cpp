@@ -118,9 +118,24 @@ struct Gemm {
     }
   }
 
-  // dst[r][i] = b[k0 + r][j*kCols + i] for r < depth, zero past N.
-  static void pack_panel(Index N, const T* b, Index j, Index k0, Index depth, T* dst) {
+  // dst[r][i] = op(b)[k0 + r][j*kCols + i] for r < depth, zero past N, where op(b) (K, N) is b
+  // or, with trans_b, the transpose of b stored (N, K).
+  static void pack_panel(bool trans_b, Index N, Index K, const T* b, Index j, Index k0,
+                         Index depth, T* dst) {
     const Index n0 = j * kCols, count = min_index(kCols, N - n0);
+    if (trans_b) {
+      const T* src = b + n0 * K + k0;
+      for (Index r = 0; r < depth; ++r, dst += kCols) {
+        if (count == kCols) {
+#pragma GCC unroll 32
+          for (Index i = 0; i < kCols; ++i) dst[i] = src[i * K + r];
+        } else {
+          for (Index i = 0; i < count; ++i) dst[i] = src[i * K + r];
+          for (Index i = count; i < kCols; ++i) dst[i] = T(0);
+        }
+      }
+      return;
+    }
     for (Index k = k0; k < k0 + depth; ++k, dst += kCols) {
       if (count == kCols) {  // a fixed size compiles to vector moves, not a call
         std::memcpy(dst, b + k * N + n0, kCols * sizeof(T));
@@ -131,21 +146,28 @@ struct Gemm {
     }
   }
 
-  // dst[r][p] = a[t*kRows + p][k0 + r] for r < depth and the np rows of tile t (interleaved by
-  // np, so a short last tile is as dense as the others).
-  static void pack_tile(Index M, Index K, const T* a, Index t, Index k0, Index depth, T* dst) {
+  // dst[r][p] = op(a)[t*kRows + p][k0 + r] for r < depth and the np rows of tile t (interleaved
+  // by np, so a short last tile is as dense as the others), where op(a) (M, K) is a or, with
+  // trans_a, the transpose of a stored (K, M).
+  static void pack_tile(bool trans_a, Index M, Index K, const T* a, Index t, Index k0,
+                        Index depth, T* dst) {
     const Index m0 = t * kRows;
-    const T* src = a + m0 * K + k0;
     with_rows(int(min_index(kRows, M - m0)), [&](auto np) {
       constexpr int NP = decltype(np)::value;
-      for (Index r = 0; r < depth; ++r)
+      if (trans_a) {
+        const T* src = a + k0 * M + m0;
+        for (Index r = 0; r < depth; ++r) std::memcpy(dst + r * NP, src + r * M, NP * sizeof(T));
+      } else {
+        const T* src = a + m0 * K + k0;
+        for (Index r = 0; r < depth; ++r)
 #pragma GCC unroll 12
-        for (int p = 0; p < NP; ++p) dst[r * NP + p] = src[p * K + r];
+          for (int p = 0; p < NP; ++p) dst[r * NP + p] = src[p * K + r];
+      }
     });
   }
 
-  static void run(Index M, Index N, Index K, const T* a, const T* b, const T* bias, bool relu,
-                  T* c) {
+  static void run(bool trans_a, bool trans_b, Index M, Index N, Index K, const T* a, const T* b,
+                  const T* bias, bool relu, T* c) {
     const Index nb = ceil_div(N, kCols), mt = ceil_div(M, kRows);
     const Index block = min_index(nb, panels_per_block());
     Buffer<T> bias_padded(nb * kCols);
@@ -165,11 +187,11 @@ struct Gemm {
           const Index depth = min_index(kDepth, K - k0);
           const bool first = k0 == 0, last = k0 + depth >= K;
           for (Index j = j0; j < j1; ++j)
-            pack_panel(N, b, j, k0, depth, panels.data() + (j - j0) * depth * kCols);
+            pack_panel(trans_b, N, K, b, j, k0, depth, panels.data() + (j - j0) * depth * kCols);
           for (Index t0 = begin; t0 < end; t0 += kBlockTiles) {
             const Index t1 = min_index(end, t0 + kBlockTiles);
             for (Index t = t0; t < t1; ++t)
-              pack_tile(M, K, a, t, k0, depth, rows.data() + (t - t0) * depth * kRows);
+              pack_tile(trans_a, M, K, a, t, k0, depth, rows.data() + (t - t0) * depth * kRows);
             for (Index j = j0; j < j1; ++j) {
               const Index count = min_index(kCols, N - j * kCols);
               for (Index t = t0; t < t1; ++t) {
@@ -197,8 +219,9 @@ struct Gemm {
 };
 
 template <typename T>
-void gemm(Index M, Index N, Index K, const T* a, const T* b, const T* bias, bool relu, T* c) {
-  Gemm<T>::run(M, N, K, a, b, bias, relu, c);
+void gemm(bool trans_a, bool trans_b, Index M, Index N, Index K, const T* a, const T* b,
+          const T* bias, bool relu, T* c) {
+  Gemm<T>::run(trans_a, trans_b, M, N, K, a, b, bias, relu, c);
 }
 
 }  // namespace

@@ -22,8 +22,10 @@ struct KernelSet {
   void (*max_pool2d_backward)(const Conv2dGeometry&, const T* x, const T* dy, T* dx);
   void (*avg_pool2d_forward)(const Conv2dGeometry&, const T* x, T* y);
   void (*avg_pool2d_backward)(const Conv2dGeometry&, const T* dy, T* dx);
-  // c (M,N) = a (M,K) . b (K,N) + bias (N, may be null), optional relu; all contiguous.
-  void (*gemm)(Index M, Index N, Index K, const T* a, const T* b, const T* bias, bool relu, T* c);
+  // c (M,N) = op(a) (M,K) . op(b) (K,N) + bias (N, may be null), optional relu; all contiguous;
+  // op transposes a stored (K,M) / b stored (N,K) when trans_a / trans_b is set.
+  void (*gemm)(bool trans_a, bool trans_b, Index M, Index N, Index K, const T* a, const T* b,
+               const T* bias, bool relu, T* c);
   // y (rows,OW) = correlation of the padded band xe (rows+KH-1, OW+KW-1) with w (KH,KW);
   // ldx, ldy: row strides of xe and y. Serial: the caller splits the work.
   void (*filter2d)(Index rows, Index OW, Index KH, Index KW, const T* xe, Index ldx, const T* w,
