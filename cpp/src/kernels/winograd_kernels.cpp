@@ -100,6 +100,19 @@ struct Transforms<4> {
   }
 };
 
+// out = F in F^T for a 1-D transform F from n to k values (one of the Transforms): F applied to
+// every column of in, then to every row of the result.
+template <int n, int k, typename V, typename F>
+inline void transform_2d(const V (&in)[n][n], V (&out)[k][k], F&& f) {
+  V col[n], res[k], tmp[k][n];
+  for (int j = 0; j < n; ++j) {
+    for (int i = 0; i < n; ++i) col[i] = in[i][j];
+    f(col, res);
+    for (int i = 0; i < k; ++i) tmp[i][j] = res[i];
+  }
+  for (int i = 0; i < k; ++i) f(tmp[i], out[i]);
+}
+
 // A correlation y (N, OH, OW, K) = 3x3 stride-1 x (N, H, W, C) read from (-pad_top, -pad_left),
 // out-of-image inputs reading zero.
 struct Problem {
@@ -182,7 +195,7 @@ void transform_input(const Problem& p, const T* x, Index tile, Index t, Index gr
   const Index n = tile / (th * tw), r = tile % (th * tw);
   const Index ih0 = (r / tw) * m - p.pad_top, iw0 = (r % tw) * m - p.pad_left;
   for (Index c0 = 0; c0 < cp; c0 += L) {
-    Vec d[A][A], col[A], out[A], tmp[A][A];
+    Vec d[A][A], out[A][A];
     for (int i = 0; i < A; ++i)
       for (int j = 0; j < A; ++j) {
         const Index ih = ih0 + i, iw = iw0 + j;
@@ -190,15 +203,8 @@ void transform_input(const Problem& p, const T* x, Index tile, Index t, Index gr
                       ? load_lanes(x + ((n * p.H + ih) * p.W + iw) * p.C + c0, p.C - c0)
                       : S::zero();
       }
-    for (int j = 0; j < A; ++j) {
-      for (int i = 0; i < A; ++i) col[i] = d[i][j];
-      X::input(col, out);
-      for (int i = 0; i < A; ++i) tmp[i][j] = out[i];
-    }
-    for (int i = 0; i < A; ++i) {
-      X::input(tmp[i], out);
-      for (int j = 0; j < A; ++j) S::store(v + ((i * A + j) * group + t) * cp + c0, out[j]);
-    }
+    transform_2d(d, out, [](const Vec (&a)[A], Vec (&b)[A]) { X::input(a, b); });
+    for (int e = 0; e < A * A; ++e) S::store(v + (e * group + t) * cp + c0, out[e / A][e % A]);
   }
 }
 
@@ -245,19 +251,14 @@ void correlate(const Problem& p, const T* x, const T* u, const T* bias, bool rel
         const Index oh0 = (r / tw) * m, ow0 = (r % tw) * m;
         const Index rows = min_index(m, p.OH - oh0), cols = min_index(m, p.OW - ow0);
         for (Index k0 = 0; k0 < p.K; k0 += L) {
-          Vec s[A][A], col[A], out[m], tmp[m][A];
+          Vec s[A][A], out[m][m];
           for (int e = 0; e < E; ++e) s[e / A][e % A] = S::load(prod.data() + (e * group + t) * kp + k0);
-          for (int j = 0; j < A; ++j) {
-            for (int i = 0; i < A; ++i) col[i] = s[i][j];
-            X::output(col, out);
-            for (int i = 0; i < m; ++i) tmp[i][j] = out[i];
-          }
+          transform_2d(s, out, [](const Vec (&a)[A], Vec (&b)[m]) { X::output(a, b); });
           const Vec b = bias != nullptr ? load_lanes(bias + k0, p.K - k0) : S::zero();
           const Index lanes = min_index(L, p.K - k0);
           for (Index i = 0; i < rows; ++i) {
-            X::output(tmp[i], out);
             for (Index j = 0; j < cols; ++j) {
-              Vec o = out[j] + b;
+              Vec o = out[i][j] + b;
               if (relu) o = S::relu(o);
               T* dst = y + ((n * p.OH + oh0 + i) * p.OW + ow0 + j) * p.K + k0;
               if (lanes == L) {
@@ -308,7 +309,7 @@ void kernel_gradient(const Problem& p, const T* x, const T* dy, T* dw, T* db) {
         const Index tile = t0 + t, n = tile / (th * tw), r = tile % (th * tw);
         const Index oh0 = (r / tw) * m, ow0 = (r % tw) * m;
         for (Index k0 = 0; k0 < kp; k0 += L) {
-          Vec g[m][m], col[m], out[A], tmp[A][m], total = S::zero();
+          Vec g[m][m], out[A][A], total = S::zero();
           for (int i = 0; i < m; ++i)
             for (int j = 0; j < m; ++j) {
               const bool inside = oh0 + i < p.OH && ow0 + j < p.OW && k0 < p.K;
@@ -318,15 +319,8 @@ void kernel_gradient(const Problem& p, const T* x, const T* dy, T* dw, T* db) {
               total += g[i][j];
             }
           S::store(db_t + k0, S::load(db_t + k0) + total);
-          for (int j = 0; j < m; ++j) {
-            for (int i = 0; i < m; ++i) col[i] = g[i][j];
-            X::spread(col, out);
-            for (int i = 0; i < A; ++i) tmp[i][j] = out[i];
-          }
-          for (int i = 0; i < A; ++i) {
-            X::spread(tmp[i], out);
-            for (int j = 0; j < A; ++j) S::store(d.data() + ((i * A + j) * group + t) * kp + k0, out[j]);
-          }
+          transform_2d(g, out, [](const Vec (&a)[m], Vec (&b)[A]) { X::spread(a, b); });
+          for (int e = 0; e < E; ++e) S::store(d.data() + (e * group + t) * kp + k0, out[e / A][e % A]);
         }
       }
       // sum[e][c][k] += sum_t v[e][t][c] d[e][t][k]: NP channels x one block of K per tile.
