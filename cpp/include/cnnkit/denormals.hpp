@@ -9,31 +9,36 @@
 
 #include <cstdint>
 
-#if defined(__SSE__)
-#include <xmmintrin.h>
-#endif
-
 namespace cnnkit {
 
 // Internal linkage: this header is compiled into kernel translation units built with different
-// ISA flags (see parallel.hpp), and on x86 the register access compiles to a VEX instruction
-// under AVX.
+// ISA flags (see parallel.hpp), whose inline copies must not be shared with baseline callers.
 namespace {
 
 class FlushDenormals {
  public:
+// The register is read and written by volatile asm with a memory clobber: the compiler keeps
+// every load and store of the guarded code, and so the arithmetic between them, inside the
+// scope (the _mm_setcsr intrinsic lets it move arithmetic past the switch).
 #if defined(__SSE__)
   static constexpr std::uint64_t kBits = 0x8040;  // MXCSR: FTZ (bit 15) | DAZ (bit 6)
-  static std::uint64_t read() { return _mm_getcsr(); }
-  static void write(std::uint64_t v) { _mm_setcsr(static_cast<unsigned>(v)); }
+  static std::uint64_t read() {
+    unsigned v;
+    __asm__ __volatile__("stmxcsr %0" : "=m"(v) : : "memory");
+    return v;
+  }
+  static void write(std::uint64_t v) {
+    const unsigned u = static_cast<unsigned>(v);
+    __asm__ __volatile__("ldmxcsr %0" : : "m"(u) : "memory");
+  }
 #elif defined(__aarch64__)
   static constexpr std::uint64_t kBits = std::uint64_t(1) << 24;  // FPCR.FZ: inputs and results
   static std::uint64_t read() {
     std::uint64_t v;
-    __asm__ __volatile__("mrs %0, fpcr" : "=r"(v));
+    __asm__ __volatile__("mrs %0, fpcr" : "=r"(v) : : "memory");
     return v;
   }
-  static void write(std::uint64_t v) { __asm__ __volatile__("msr fpcr, %0" : : "r"(v)); }
+  static void write(std::uint64_t v) { __asm__ __volatile__("msr fpcr, %0" : : "r"(v) : "memory"); }
 #else
   static constexpr std::uint64_t kBits = 0;  // no control to set: denormals stay exact
   static std::uint64_t read() { return 0; }
