@@ -171,14 +171,16 @@ void transform_kernel(const T* w, Index C, Index K, bool backward, T* u) {
 // Tiles per group. Each group reads the whole transformed kernel (or, for the kernel gradient,
 // the whole product sum): at least as many tiles as make their transformed data as large as that,
 // so it is not the bottleneck, and at least a few micro-kernel tiles, with about the same data
-// for both tile sizes (F(4x4) has 36 values per tile, F(2x2) 16); at most a thread's share.
+// for both tile sizes (F(4x4) has 36 values per tile, F(2x2) 16); at most a thread's share, and a
+// multiple of the threads in groups, so the static split gives every thread the same work.
 template <typename T, int m>
 Index group_size(const Problem& p, Index tiles) {
   constexpr Index NP = Tile<T>::kPixels, L = Simd<T>::kLanes, B = Tile<T>::kBlock;
   const Index cp = ceil_div(p.C, L) * L, kp = ceil_div(p.K, B) * B;
-  const Index balanced = ceil_div(p.C * kp, cp + kp), share = ceil_div(tiles, get_num_threads());
-  const Index group = std::max<Index>((m == 2 ? 4 : 2) * NP, balanced);
-  return ceil_div(std::max<Index>(std::min(group, share), 1), NP) * NP;
+  const Index threads = get_num_threads(), share = std::max<Index>(ceil_div(tiles, threads), 1);
+  const Index wanted = std::max<Index>((m == 2 ? 4 : 2) * NP, ceil_div(p.C * kp, cp + kp));
+  const Index ngroups = std::max<Index>(ceil_div(ceil_div(tiles, std::min(wanted, share)), threads), 1) * threads;
+  return ceil_div(std::max<Index>(ceil_div(tiles, ngroups), 1), NP) * NP;
 }
 
 // v[e][t][c] = (B^T d B)[e] for the input patch d of output tile `tile` (tiles numbered over
