@@ -59,47 +59,36 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
 
   // Without column dilation, the KW*C inputs one kernel row reads are contiguous in NHWC and so
   // are their packed weights (tap-major): a tile whose windows lie inside the image in width
-  // reduces over KH runs of KW*C at once. This cuts the per-tap work KW-fold, which is what
-  // small-C (first-layer) convolutions spend their time on.
+  // reduces over KH runs of KW*C at once, the rest tap by tap.
   const bool runs = g.DW == 1;
-  // Output columns whose windows lie inside the image in width, [inner_begin, inner_end): tiles
-  // are cut at its ends, so only the few border pixels take the tap-by-tap path.
-  const Index inner_begin = min_index(g.OW, ceil_div(g.pad_left, g.SW));
-  const Index last_start = g.W - 1 + g.pad_left - (g.KW - 1) * g.DW;  // of the last inner window
-  const Index inner_end = last_start < 0 ? inner_begin
-                                         : std::max(inner_begin, min_index(g.OW, last_start / g.SW + 1));
-  const Index cuts[4] = {0, inner_begin, inner_end, g.OW};
   parallel_for(g.N * g.OH, [&](Index begin, Index end, int) {
     for (Index item = begin; item < end; ++item) {
       const Index n = item / g.OH, oh = item % g.OH;
       for (Index ob = 0; ob < nob; ++ob) {
         const T* wblock = wp.data() + ob * taps * g.C * B;
-        for (int part = 0; part < 3; ++part) {
-          for_each_tile(cuts[part + 1] - cuts[part], K::kPixels, [&](Index first, auto np) {
-            const Index ow0 = cuts[part] + first;
-            constexpr int NP = decltype(np)::value;
-            typename K::Vec acc[NP][K::kVecs];
-            K::template init<NP>(bias.data() + ob * B, acc);
-            const Index iw_first = ow0 * g.SW - g.pad_left;
-            const Index iw_last = (ow0 + NP - 1) * g.SW - g.pad_left + g.KW - 1;
-            if (runs && iw_first >= 0 && iw_last < g.W) {
-              K::template accumulate<NP>(g.KH, run, wblock, zeros.data(), [&](Index kh, int p) -> const T* {
-                const Index ih = oh * g.SH - g.pad_top + kh * g.DH;
-                if (ih < 0 || ih >= g.H) return nullptr;
-                return x + ((n * g.H + ih) * g.W + iw_first + p * g.SW) * g.C;
-              }, acc);
-            } else {
-              K::template accumulate<NP>(taps, g.C, wblock, zeros.data(), [&](Index t, int p) -> const T* {
-                const Index ih = oh * g.SH - g.pad_top + (t / g.KW) * g.DH;
-                const Index iw = (ow0 + p) * g.SW - g.pad_left + (t % g.KW) * g.DW;
-                if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) return nullptr;
-                return x + ((n * g.H + ih) * g.W + iw) * g.C;
-              }, acc);
-            }
-            K::template store<NP>(acc, min_index(B, g.OC - ob * B), relu,
-                                  y + ((n * g.OH + oh) * g.OW + ow0) * g.OC + ob * B, g.OC);
-          });
-        }
+        for_each_tile(g.OW, K::kPixels, [&](Index ow0, auto np) {
+          constexpr int NP = decltype(np)::value;
+          typename K::Vec acc[NP][K::kVecs];
+          K::template init<NP>(bias.data() + ob * B, acc);
+          const Index iw_first = ow0 * g.SW - g.pad_left;
+          const Index iw_last = (ow0 + NP - 1) * g.SW - g.pad_left + g.KW - 1;
+          if (runs && iw_first >= 0 && iw_last < g.W) {
+            K::template accumulate_strided<NP>(g.KH, run, wblock, g.SW * g.C, [&](Index kh) -> const T* {
+              const Index ih = oh * g.SH - g.pad_top + kh * g.DH;
+              if (ih < 0 || ih >= g.H) return nullptr;
+              return x + ((n * g.H + ih) * g.W + iw_first) * g.C;
+            }, acc);
+          } else {
+            K::template accumulate<NP>(taps, g.C, wblock, zeros.data(), [&](Index t, int p) -> const T* {
+              const Index ih = oh * g.SH - g.pad_top + (t / g.KW) * g.DH;
+              const Index iw = (ow0 + p) * g.SW - g.pad_left + (t % g.KW) * g.DW;
+              if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) return nullptr;
+              return x + ((n * g.H + ih) * g.W + iw) * g.C;
+            }, acc);
+          }
+          K::template store<NP>(acc, min_index(B, g.OC - ob * B), relu,
+                                y + ((n * g.OH + oh) * g.OW + ow0) * g.OC + ob * B, g.OC);
+        });
       }
     }
   });
@@ -190,12 +179,26 @@ void conv2d_backward_input(const Conv2dGeometry& g, const T* dy, const T* w, T* 
             constexpr int NP = decltype(np)::value;
             typename K::Vec acc[NP][K::kVecs];
             K::template init<NP>(nullptr, acc);
-            K::template accumulate<NP>(taps, g.OC, wblock, zeros.data(), [&](Index t, int p) -> const T* {
-              const Index kh = t / g.KW, oh = oh_of.data()[kh];
-              const Index ow = ow_of.data()[t - kh * g.KW] + p;
-              if (oh < 0 || oh >= g.OH || ow < 0 || ow >= g.OW) return nullptr;
-              return dy + ((n * g.OH + oh) * g.OW + ow) * g.OC;
-            }, acc);
+            // Inside in width: every kernel column the stride keeps reads NP whole dy pixels.
+            bool inside = true;
+            for (Index kw = 0; kw < g.KW; ++kw) {
+              const Index ow = ow_of.data()[kw];
+              inside &= ow == none || (ow >= 0 && ow + NP <= g.OW);
+            }
+            if (inside) {
+              K::template accumulate_strided<NP>(taps, g.OC, wblock, g.OC, [&](Index t) -> const T* {
+                const Index kh = t / g.KW, oh = oh_of.data()[kh], ow = ow_of.data()[t - kh * g.KW];
+                if (oh < 0 || oh >= g.OH || ow == none) return nullptr;
+                return dy + ((n * g.OH + oh) * g.OW + ow) * g.OC;
+              }, acc);
+            } else {
+              K::template accumulate<NP>(taps, g.OC, wblock, zeros.data(), [&](Index t, int p) -> const T* {
+                const Index kh = t / g.KW, oh = oh_of.data()[kh];
+                const Index ow = ow_of.data()[t - kh * g.KW] + p;
+                if (oh < 0 || oh >= g.OH || ow < 0 || ow >= g.OW) return nullptr;
+                return dy + ((n * g.OH + oh) * g.OW + ow) * g.OC;
+              }, acc);
+            }
             K::template store<NP>(acc, min_index(B, g.C - cb * B), false,
                                   dx + ((n * g.H + ih) * g.W + iw0) * g.C + cb * B, g.SW * g.C);
           });

@@ -16,6 +16,27 @@ struct Tile {
   static constexpr int kVecs = 2;
   static constexpr Index kBlock = kVecs * S::kLanes;  // channels per packed weight block
 
+  // acc[p] += sum_{r < R} in(p, r) * wt[r*kBlock + 0..kBlock): the loop every accumulate runs.
+  // The sums live in a local copy, which GCC keeps in registers; given the caller's array it
+  // stored the accumulators to memory at every step.
+  template <int NP, typename InFn>
+  __attribute__((always_inline)) static inline void reduce(Index R, const T* wt, InFn&& in, Vec (&sums)[NP][kVecs]) {
+    Vec acc[NP][kVecs];
+    std::memcpy(acc, sums, sizeof(acc));
+    for (Index r = 0; r < R; ++r) {
+      Vec w[kVecs];
+#pragma GCC unroll 4
+      for (int j = 0; j < kVecs; ++j) w[j] = S::load(wt + r * kBlock + j * S::kLanes);
+#pragma GCC unroll 12
+      for (int p = 0; p < NP; ++p) {
+        const Vec xv = S::broadcast(in(p, r));
+#pragma GCC unroll 4
+        for (int j = 0; j < kVecs; ++j) acc[p][j] += xv * w[j];
+      }
+    }
+    std::memcpy(sums, acc, sizeof(acc));
+  }
+
   // acc[p] += sum_{t < taps, r < R} src(t, p)[r] * wp[(t*R + r)*kBlock + 0..kBlock).
   // src(t, p) returns the R inputs of row p at tap t, or nullptr where that tap reads padding.
   template <int NP, typename SrcFn>
@@ -29,19 +50,20 @@ struct Tile {
         any |= s[p] != nullptr;
         if (s[p] == nullptr) s[p] = zeros;
       }
-      if (!any) continue;
-      const T* wt = wp + t * R * kBlock;
-      for (Index r = 0; r < R; ++r) {
-        Vec w[kVecs];
-#pragma GCC unroll 4
-        for (int j = 0; j < kVecs; ++j) w[j] = S::load(wt + r * kBlock + j * S::kLanes);
-#pragma GCC unroll 12
-        for (int p = 0; p < NP; ++p) {
-          const Vec xv = S::broadcast(s[p][r]);
-#pragma GCC unroll 4
-          for (int j = 0; j < kVecs; ++j) acc[p][j] += xv * w[j];
-        }
-      }
+      if (any) reduce<NP>(R, wp + t * R * kBlock, [&](int p, Index r) { return s[p][r]; }, acc);
+    }
+  }
+
+  // As accumulate, for tiles whose rows read inputs `stride` apart at every step: row(t) returns
+  // row 0's R inputs at step t, or nullptr where the whole step reads padding. Computing one
+  // pointer per step instead of NP is what short steps (first layers' kernel rows) need.
+  template <int NP, typename RowFn>
+  static inline void accumulate_strided(Index taps, Index R, const T* wp, Index stride, RowFn&& row,
+                                        Vec (&acc)[NP][kVecs]) {
+    for (Index t = 0; t < taps; ++t) {
+      const T* s = row(t);
+      if (s != nullptr)
+        reduce<NP>(R, wp + t * R * kBlock, [&](int p, Index r) { return s[p * stride + r]; }, acc);
     }
   }
 
@@ -49,17 +71,7 @@ struct Tile {
   // interleaved (GEMM's packed a), so the broadcasts read one contiguous stream.
   template <int NP>
   static inline void accumulate_packed(Index R, const T* a, const T* wp, Vec (&acc)[NP][kVecs]) {
-    for (Index r = 0; r < R; ++r) {
-      Vec w[kVecs];
-#pragma GCC unroll 4
-      for (int j = 0; j < kVecs; ++j) w[j] = S::load(wp + r * kBlock + j * S::kLanes);
-#pragma GCC unroll 12
-      for (int p = 0; p < NP; ++p) {
-        const Vec xv = S::broadcast(a[r * NP + p]);
-#pragma GCC unroll 4
-        for (int j = 0; j < kVecs; ++j) acc[p][j] += xv * w[j];
-      }
-    }
+    reduce<NP>(R, wp, [&](int p, Index r) { return a[r * NP + p]; }, acc);
   }
 
   // Writes the first `count` (<= kBlock) channels of each accumulator row p to out + p*stride.
