@@ -101,10 +101,17 @@ def set_threads(threads: int) -> str:
 
 
 def median_seconds(fn: Callable[[], object], repeat: int, warmup: int = 2,
-                   budget: float = 20.0) -> float:
-    """Median wall time of fn() over `repeat` runs after `warmup` runs (fewer if over budget)."""
-    for _ in range(warmup):
+                   warmup_seconds: float = 0.25, budget: float = 20.0) -> float:
+    """Median time of fn() over `repeat` runs (fewer if over budget) after warming up.
+
+    The warm-up lasts `warmup` runs and at least `warmup_seconds`: after the other library's
+    runs, a first few short calls ran up to 1.5x slower than the steady state.
+    """
+    start = time.perf_counter()
+    runs = 0
+    while runs < warmup or time.perf_counter() - start < warmup_seconds:
         fn()
+        runs += 1
     times: list[float] = []
     start = time.perf_counter()
     while len(times) < repeat and (len(times) < 3 or time.perf_counter() - start < budget):
