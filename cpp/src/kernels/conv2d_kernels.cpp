@@ -64,6 +64,11 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
   parallel_for(g.N * g.OH, [&](Index begin, Index end, int) {
     for (Index item = begin; item < end; ++item) {
       const Index n = item / g.OH, oh = item % g.OH;
+      // Kernel rows [kh_begin, kh_end) read image rows; the others read padding.
+      const Index ih0 = oh * g.SH - g.pad_top, last = g.H - 1 - ih0;
+      const Index kh_begin = ih0 >= 0 ? 0 : ceil_div(-ih0, g.DH);
+      const Index kh_end = last < 0 ? 0 : min_index(g.KH, last / g.DH + 1);
+      const Index row_step = g.DH * g.W * g.C;
       for (Index ob = 0; ob < nob; ++ob) {
         const T* wblock = wp.data() + ob * taps * g.C * B;
         for_each_tile(g.OW, K::kPixels, [&](Index ow0, auto np) {
@@ -73,11 +78,11 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
           const Index iw_first = ow0 * g.SW - g.pad_left;
           const Index iw_last = (ow0 + NP - 1) * g.SW - g.pad_left + g.KW - 1;
           if (runs && iw_first >= 0 && iw_last < g.W) {
-            K::template accumulate_strided<NP>(g.KH, run, wblock, g.SW * g.C, [&](Index kh) -> const T* {
-              const Index ih = oh * g.SH - g.pad_top + kh * g.DH;
-              if (ih < 0 || ih >= g.H) return nullptr;
-              return x + ((n * g.H + ih) * g.W + iw_first) * g.C;
-            }, acc);
+            const Index first = ((n * g.H + ih0) * g.W + iw_first) * g.C;  // kernel row 0's
+            K::template accumulate_strided<NP>(std::max<Index>(kh_end - kh_begin, 0), run,
+                                               wblock + kh_begin * run * B, g.SW * g.C,
+                                               [&](Index t) { return x + (first + (kh_begin + t) * row_step); },
+                                               acc);
           } else {
             K::template accumulate<NP>(taps, g.C, wblock, zeros.data(), [&](Index t, int p) -> const T* {
               const Index ih = oh * g.SH - g.pad_top + (t / g.KW) * g.DH;
