@@ -4,7 +4,8 @@
 //            per-tap path for border tiles and dilated columns;
 //   backward-input: the column path for C <= half a channel block (a block is 4 to 32 lanes
 //            depending on ISA and dtype) and the stride-phase path above it;
-//   backward-kernel: whole-kernel-row runs and the per-tap path.
+//   backward-kernel: whole-kernel-row runs and the per-tap path;
+//   1x1 stride-1 convolutions, which the forward pass computes as a matrix product.
 // Each case also runs on 1 and 2 threads, since the column path splits work by image.
 #include "cnnkit/conv2d.hpp"
 
@@ -36,6 +37,8 @@ std::vector<ConvCase> path_cases() {
     cases.push_back({1, 11, 17, C, 6, 3, 3, 2, 3, 1, 1, kSame});   // stride phases, odd widths
     cases.push_back({2, 10, 12, C, 4, 3, 2, 1, 1, 2, 2, kSame});   // dilated: no runs
     cases.push_back({1, 7, 19, C, 33, 1, 5, 3, 2, 1, 1, kValid});  // wide kernel row, stride 2
+    cases.push_back({2, 5, 11, C, 17, 1, 1, 1, 1, 2, 2, kSame});   // 1x1: a matrix product
+    cases.push_back({1, 6, 7, C, 9, 1, 1, 2, 1, 1, 1, kValid});    // 1x1 stride 2: not one
   }
   cases.push_back({1, 5, 5, 3, 4, 5, 5, 1, 1, 1, 1, kValid});   // kernel == input
   cases.push_back({4, 6, 6, 2, 3, 3, 3, 3, 3, 1, 1, kValid});   // stride == kernel

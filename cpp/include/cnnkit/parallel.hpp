@@ -1,6 +1,8 @@
 // The thread count of the core and the one helper every kernel parallelises with.
 #pragma once
 
+#include <cstring>
+
 #include "cnnkit/common.hpp"
 #include "cnnkit/workspace.hpp"  // the per-thread scratch (Buffer) that bodies use
 
@@ -27,6 +29,15 @@ inline void split_range(Index count, int nthreads, int t, Index* begin, Index* e
 // denormals flushed to zero (denormals.hpp) and gets its own control register back afterwards.
 template <typename Body>
 void parallel_for(Index count, Body&& body);
+
+// Zeroes `count` buffers of `size` elements at `data`, one per thread: the thread-private sums
+// of a reduction, megabytes each for a Winograd kernel gradient, too much for one thread to clear.
+template <typename T>
+void zero_partials(T* data, Index count, Index size) {
+  parallel_for(count, [&](Index begin, Index end, int) {
+    std::memset(data + begin * size, 0, sizeof(T) * (end - begin) * size);
+  });
+}
 
 }  // namespace
 }  // namespace cnnkit

@@ -292,7 +292,7 @@ void conv2d_backward_kernel(const Conv2dGeometry& g, const T* x, const T* dy, T*
   const T* dyp = padded ? dy_padded.data() : dy;
 
   Buffer<T> partial(nthreads * per_thread);
-  std::memset(partial.data(), 0, sizeof(T) * nthreads * per_thread);
+  zero_partials(partial.data(), nthreads, per_thread);
   // Rows per chunk: enough pixels to amortise loading the accumulators, few enough to stay in cache.
   const Index chunk = g.OW >= 64 ? 1 : 64 / g.OW;
 

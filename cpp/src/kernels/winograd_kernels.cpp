@@ -173,6 +173,8 @@ void transform_kernel(const T* w, Index C, Index K, bool backward, T* u) {
 // so it is not the bottleneck, and at least a few micro-kernel tiles, with about the same data
 // for both tile sizes (F(4x4) has 36 values per tile, F(2x2) 16); at most a thread's share, and a
 // multiple of the threads in groups, so the static split gives every thread the same work.
+// Groups are whole micro-kernel tiles where that keeps their number (with many threads and few
+// tiles, rounding up would leave threads idle).
 template <typename T, int m>
 Index group_size(const Problem& p, Index tiles) {
   constexpr Index NP = Tile<T>::kPixels, L = Simd<T>::kLanes, B = Tile<T>::kBlock;
@@ -180,7 +182,8 @@ Index group_size(const Problem& p, Index tiles) {
   const Index threads = get_num_threads(), share = std::max<Index>(ceil_div(tiles, threads), 1);
   const Index wanted = std::max<Index>((m == 2 ? 4 : 2) * NP, ceil_div(p.C * kp, cp + kp));
   const Index ngroups = std::max<Index>(ceil_div(ceil_div(tiles, std::min(wanted, share)), threads), 1) * threads;
-  return ceil_div(std::max<Index>(ceil_div(tiles, ngroups), 1), NP) * NP;
+  const Index even = std::max<Index>(ceil_div(tiles, ngroups), 1), whole = ceil_div(even, NP) * NP;
+  return ceil_div(tiles, whole) == ceil_div(tiles, even) ? whole : even;
 }
 
 // v[e][t][c] = (B^T d B)[e] for the input patch d of output tile `tile` (tiles numbered over
@@ -297,7 +300,7 @@ void kernel_gradient(const Problem& p, const T* x, const T* dy, T* dw, T* db) {
   const Index nthreads = min_index(get_num_threads(), ngroups > 0 ? ngroups : 1);
   const Index per_thread = E * p.C * kp + kp;  // the summed products, then db
   Buffer<T> partial(nthreads * per_thread);
-  std::memset(partial.data(), 0, sizeof(T) * nthreads * per_thread);
+  zero_partials(partial.data(), nthreads, per_thread);
 
   parallel_for(ngroups, [&](Index begin, Index end, int thread) {
     Buffer<T> v(E * group * cp), d(E * group * kp);
