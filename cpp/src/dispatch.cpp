@@ -108,8 +108,8 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
   if (const int m = winograd_tile<T>(g, ConvPass::kForward))
     return active_kernels<T>().conv2d_forward_winograd(g, m, x, w, b, relu, y);
   // The GEMM's packed panels beat the convolution tiles on these short reductions (by about a
-  // fifth for 64 channels). The input gradient runs faster on the convolution tiles, and the
-  // kernel gradient needs the bias gradient too, which the GEMM does not give.
+  // fifth for 64 channels), and on the kernel gradient's long one; the input gradient runs
+  // faster on the convolution tiles.
   if (is_pointwise(g))
     return active_kernels<T>().gemm(false, false, g.N * g.H * g.W, g.OC, g.C, x, w, b, relu, y);
   active_kernels<T>().conv2d_forward(g, x, w, b, relu, y);
@@ -126,6 +126,12 @@ void conv2d_backward_kernel(const Conv2dGeometry& g, const T* x, const T* dy, T*
   const FlushDenormals flush;
   if (const int m = winograd_tile<T>(g, ConvPass::kBackwardKernel))
     return active_kernels<T>().conv2d_backward_kernel_winograd(g, m, x, dy, dw, db);
+  if (is_pointwise(g)) {  // dw (C, OC) = x^T . dy over the N*H*W pixels, db their dy sums
+    const Index pixels = g.N * g.H * g.W;
+    active_kernels<T>().gemm(true, false, g.C, g.OC, pixels, x, dy, nullptr, false, dw);
+    if (db != nullptr) active_kernels<T>().column_sums(pixels, g.OC, dy, db);
+    return;
+  }
   active_kernels<T>().conv2d_backward_kernel(g, x, dy, dw, db);
 }
 template <typename T>
@@ -156,6 +162,11 @@ void gemm(bool trans_a, bool trans_b, Index M, Index N, Index K, const T* a, con
   const FlushDenormals flush;
   active_kernels<T>().gemm(trans_a, trans_b, M, N, K, a, b, bias, relu, c);
 }
+template <typename T>
+void column_sums(Index M, Index N, const T* a, T* out) {
+  const FlushDenormals flush;
+  active_kernels<T>().column_sums(M, N, a, out);
+}
 
 #define CNNKIT_INSTANTIATE(T)                                                                  \
   template void conv2d_forward<T>(const Conv2dGeometry&, const T*, const T*, const T*, bool,   \
@@ -166,7 +177,8 @@ void gemm(bool trans_a, bool trans_b, Index M, Index N, Index K, const T* a, con
   template void max_pool2d_backward<T>(const Conv2dGeometry&, const T*, const T*, T*);         \
   template void avg_pool2d_forward<T>(const Conv2dGeometry&, const T*, T*);                    \
   template void avg_pool2d_backward<T>(const Conv2dGeometry&, const T*, T*);                   \
-  template void gemm<T>(bool, bool, Index, Index, Index, const T*, const T*, const T*, bool, T*);
+  template void gemm<T>(bool, bool, Index, Index, Index, const T*, const T*, const T*, bool, T*);  \
+  template void column_sums<T>(Index, Index, const T*, T*);
 CNNKIT_INSTANTIATE(float)
 CNNKIT_INSTANTIATE(double)
 #undef CNNKIT_INSTANTIATE

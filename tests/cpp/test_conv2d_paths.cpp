@@ -5,7 +5,7 @@
 //   backward-input: the column path for C <= half a channel block (a block is 4 to 32 lanes
 //            depending on ISA and dtype) and the stride-phase path above it;
 //   backward-kernel: whole-kernel-row runs and the per-tap path;
-//   1x1 stride-1 convolutions, which the forward pass computes as a matrix product.
+//   1x1 stride-1 convolutions, whose forward pass and kernel gradient are matrix products.
 // Each case also runs on 1 and 2 threads, since the column path splits work by image.
 #include "cnnkit/conv2d.hpp"
 
@@ -43,6 +43,7 @@ std::vector<ConvCase> path_cases() {
   cases.push_back({1, 5, 5, 3, 4, 5, 5, 1, 1, 1, 1, kValid});   // kernel == input
   cases.push_back({4, 6, 6, 2, 3, 3, 3, 3, 3, 1, 1, kValid});   // stride == kernel
   cases.push_back({1, 28, 28, 1, 32, 3, 3, 1, 1, 1, 1, kValid}); // MNIST first layer
+  cases.push_back({0, 3, 4, 5, 6, 1, 1, 1, 1, 1, 1, kValid});    // 1x1, empty batch: zero dw, db
   return cases;
 }
 

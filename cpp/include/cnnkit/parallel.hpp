@@ -34,6 +34,7 @@ void parallel_for(Index count, Body&& body);
 // of a reduction, megabytes each for a Winograd kernel gradient, too much for one thread to clear.
 template <typename T>
 void zero_partials(T* data, Index count, Index size) {
+  if (size == 0) return;  // data may be null
   parallel_for(count, [&](Index begin, Index end, int) {
     std::memset(data + begin * size, 0, sizeof(T) * (end - begin) * size);
   });

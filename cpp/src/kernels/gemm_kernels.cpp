@@ -227,11 +227,30 @@ void gemm(bool trans_a, bool trans_b, Index M, Index N, Index K, const T* a, con
     Gemm<T, 2>::run(trans_a, trans_b, M, N, K, a, b, bias, relu, c);
 }
 
+// Each thread sums a range of rows into its own vector; the vectors are added in thread order.
+template <typename T>
+void column_sums(Index M, Index N, const T* a, T* out) {
+  const Index nthreads = min_index(get_num_threads(), std::max<Index>(M, 1));
+  Buffer<T> partial(nthreads * N);
+  zero_partials(partial.data(), nthreads, N);
+  parallel_for(M, [&](Index begin, Index end, int thread) {
+    T* sums = partial.data() + thread * N;
+    for (Index r = begin; r < end; ++r)
+      for (Index j = 0; j < N; ++j) sums[j] += a[r * N + j];
+  });
+  for (Index j = 0; j < N; ++j) {
+    T total = partial.data()[j];
+    for (Index t = 1; t < nthreads; ++t) total += partial.data()[t * N + j];
+    out[j] = total;
+  }
+}
+
 }  // namespace
 
 template <typename T>
 void fill_gemm_kernels(KernelSet<T>* set) {
   set->gemm = &gemm<T>;
+  set->column_sums = &column_sums<T>;
 }
 template void fill_gemm_kernels<float>(KernelSet<float>*);
 template void fill_gemm_kernels<double>(KernelSet<double>*);
