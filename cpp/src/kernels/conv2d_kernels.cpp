@@ -174,22 +174,23 @@ void conv2d_backward_input(const Conv2dGeometry& g, const T* dy, const T* w, T* 
     for (Index item = begin; item < end; ++item) {
       const Index n = item / g.H, ih = item % g.H;
       for (Index kh = 0; kh < g.KH; ++kh) oh_of.data()[kh] = source(ih, g.pad_top, kh, g.DH, g.SH);
-      for (Index cb = 0; cb < ncb; ++cb) {
-        const T* wblock = wp.data() + cb * taps * g.OC * B;
-        for (Index phase = 0; phase < min_index(g.SW, g.W); ++phase) {
-          const Index count = ceil_div(g.W - phase, g.SW);  // columns phase, phase + SW, ...
-          for_each_tile(count, K::kPixels, [&](Index j0, auto np) {
-            const Index iw0 = phase + j0 * g.SW;
-            for (Index kw = 0; kw < g.KW; ++kw) ow_of.data()[kw] = source(iw0, g.pad_left, kw, g.DW, g.SW);
-            constexpr int NP = decltype(np)::value;
+      for (Index phase = 0; phase < min_index(g.SW, g.W); ++phase) {
+        const Index count = ceil_div(g.W - phase, g.SW);  // columns phase, phase + SW, ...
+        for_each_tile(count, K::kPixels, [&](Index j0, auto np) {
+          constexpr int NP = decltype(np)::value;
+          const Index iw0 = phase + j0 * g.SW;
+          for (Index kw = 0; kw < g.KW; ++kw) ow_of.data()[kw] = source(iw0, g.pad_left, kw, g.DW, g.SW);
+          // Inside in width: every kernel column the stride keeps reads NP whole dy pixels.
+          bool inside = true;
+          for (Index kw = 0; kw < g.KW; ++kw) {
+            const Index ow = ow_of.data()[kw];
+            inside &= ow == none || (ow >= 0 && ow + NP <= g.OW);
+          }
+          // Channel blocks innermost: the tile's dy pixels stay in L1 for all of them.
+          for (Index cb = 0; cb < ncb; ++cb) {
+            const T* wblock = wp.data() + cb * taps * g.OC * B;
             typename K::Vec acc[NP][K::kVecs];
             K::template init<NP>(nullptr, acc);
-            // Inside in width: every kernel column the stride keeps reads NP whole dy pixels.
-            bool inside = true;
-            for (Index kw = 0; kw < g.KW; ++kw) {
-              const Index ow = ow_of.data()[kw];
-              inside &= ow == none || (ow >= 0 && ow + NP <= g.OW);
-            }
             if (inside) {
               K::template accumulate_strided<NP>(taps, g.OC, wblock, g.OC, [&](Index t) -> const T* {
                 const Index kh = t / g.KW, oh = oh_of.data()[kh], ow = ow_of.data()[t - kh * g.KW];
@@ -206,8 +207,8 @@ void conv2d_backward_input(const Conv2dGeometry& g, const T* dy, const T* w, T* 
             }
             K::template store<NP>(acc, min_index(B, g.C - cb * B), false,
                                   dx + ((n * g.H + ih) * g.W + iw0) * g.C + cb * B, g.SW * g.C);
-          });
-        }
+          }
+        });
       }
     }
   });
