@@ -61,6 +61,17 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
   // are their packed weights (tap-major): a tile whose windows lie inside the image in width
   // reduces over KH runs of KW*C at once, the rest tap by tap.
   const bool runs = g.DW == 1;
+  // With few channels, tiles are cut at the ends of [inner_begin, inner_end), the output columns
+  // whose windows lie inside the image in width, so only the few border pixels take the slow
+  // tap-by-tap path (taps of C values each). With many, taps reduce over C as well as runs do,
+  // and a cut would only leave a short, slow tile at each border.
+  const bool cut = runs && g.C < B;
+  const Index inner_begin = cut ? min_index(g.OW, ceil_div(g.pad_left, g.SW)) : 0;
+  const Index last_start = g.W - 1 + g.pad_left - (g.KW - 1) * g.DW;  // of the last inner window
+  const Index inner_end = !cut ? g.OW
+                        : last_start < 0 ? inner_begin
+                                         : std::max(inner_begin, min_index(g.OW, last_start / g.SW + 1));
+  const Index cuts[4] = {0, inner_begin, inner_end, g.OW};
   parallel_for(g.N * g.OH, [&](Index begin, Index end, int) {
     for (Index item = begin; item < end; ++item) {
       const Index n = item / g.OH, oh = item % g.OH;
@@ -71,7 +82,7 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
       const Index row_step = g.DH * g.W * g.C;
       for (Index ob = 0; ob < nob; ++ob) {
         const T* wblock = wp.data() + ob * taps * g.C * B;
-        for_each_tile(g.OW, K::kPixels, [&](Index ow0, auto np) {
+        const auto tile = [&](Index ow0, auto np) {
           constexpr int NP = decltype(np)::value;
           typename K::Vec acc[NP][K::kVecs];
           K::template init<NP>(bias.data() + ob * B, acc);
@@ -93,7 +104,14 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
           }
           K::template store<NP>(acc, min_index(B, g.OC - ob * B), relu,
                                 y + ((n * g.OH + oh) * g.OW + ow0) * g.OC + ob * B, g.OC);
-        });
+        };
+        if (inner_begin == 0 && inner_end == g.OW) {
+          for_each_tile(g.OW, K::kPixels, tile);
+        } else {
+          for (int part = 0; part < 3; ++part)
+            for_each_tile(cuts[part + 1] - cuts[part], K::kPixels,
+                          [&](Index first, auto np) { tile(cuts[part] + first, np); });
+        }
       }
     }
   });
