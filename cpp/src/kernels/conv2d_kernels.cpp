@@ -68,9 +68,10 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
   const bool cut = runs && g.C < B;
   const Index inner_begin = cut ? min_index(g.OW, ceil_div(g.pad_left, g.SW)) : 0;
   const Index last_start = g.W - 1 + g.pad_left - (g.KW - 1) * g.DW;  // of the last inner window
-  const Index inner_end = !cut ? g.OW
-                        : last_start < 0 ? inner_begin
-                                         : std::max(inner_begin, min_index(g.OW, last_start / g.SW + 1));
+  const Index inner_end =
+      !cut ? g.OW
+      : last_start < 0 ? inner_begin
+                       : std::max(inner_begin, min_index(g.OW, last_start / g.SW + 1));
   const Index cuts[4] = {0, inner_begin, inner_end, g.OW};
   parallel_for(g.N * g.OH, [&](Index begin, Index end, int) {
     for (Index item = begin; item < end; ++item) {
@@ -90,12 +91,12 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
           const Index iw_last = (ow0 + NP - 1) * g.SW - g.pad_left + g.KW - 1;
           if (runs && iw_first >= 0 && iw_last < g.W) {
             const Index first = ((n * g.H + ih0) * g.W + iw_first) * g.C;  // kernel row 0's
+            const auto row = [&](Index t) { return x + (first + (kh_begin + t) * row_step); };
             K::template accumulate_strided<NP>(std::max<Index>(kh_end - kh_begin, 0), run,
-                                               wblock + kh_begin * run * B, g.SW * g.C,
-                                               [&](Index t) { return x + (first + (kh_begin + t) * row_step); },
-                                               acc);
+                                               wblock + kh_begin * run * B, g.SW * g.C, row, acc);
           } else {
-            K::template accumulate<NP>(taps, g.C, wblock, zeros.data(), [&](Index t, int p) -> const T* {
+            K::template accumulate<NP>(taps, g.C, wblock, zeros.data(),
+                                       [&](Index t, int p) -> const T* {
               const Index ih = oh * g.SH - g.pad_top + (t / g.KW) * g.DH;
               const Index iw = (ow0 + p) * g.SW - g.pad_left + (t % g.KW) * g.DW;
               if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) return nullptr;
@@ -197,7 +198,8 @@ void conv2d_backward_input(const Conv2dGeometry& g, const T* dy, const T* w, T* 
         for_each_tile(count, K::kPixels, [&](Index j0, auto np) {
           constexpr int NP = decltype(np)::value;
           const Index iw0 = phase + j0 * g.SW;
-          for (Index kw = 0; kw < g.KW; ++kw) ow_of.data()[kw] = source(iw0, g.pad_left, kw, g.DW, g.SW);
+          for (Index kw = 0; kw < g.KW; ++kw)
+            ow_of.data()[kw] = source(iw0, g.pad_left, kw, g.DW, g.SW);
           // Inside in width: every kernel column the stride keeps reads NP whole dy pixels.
           bool inside = true;
           for (Index kw = 0; kw < g.KW; ++kw) {
@@ -210,13 +212,15 @@ void conv2d_backward_input(const Conv2dGeometry& g, const T* dy, const T* w, T* 
             typename K::Vec acc[NP][K::kVecs];
             K::template init<NP>(nullptr, acc);
             if (inside) {
-              K::template accumulate_strided<NP>(taps, g.OC, wblock, g.OC, [&](Index t) -> const T* {
+              K::template accumulate_strided<NP>(taps, g.OC, wblock, g.OC,
+                                                 [&](Index t) -> const T* {
                 const Index kh = t / g.KW, oh = oh_of.data()[kh], ow = ow_of.data()[t - kh * g.KW];
                 if (oh < 0 || oh >= g.OH || ow == none) return nullptr;
                 return dy + ((n * g.OH + oh) * g.OW + ow) * g.OC;
               }, acc);
             } else {
-              K::template accumulate<NP>(taps, g.OC, wblock, zeros.data(), [&](Index t, int p) -> const T* {
+              K::template accumulate<NP>(taps, g.OC, wblock, zeros.data(),
+                                         [&](Index t, int p) -> const T* {
                 const Index kh = t / g.KW, oh = oh_of.data()[kh];
                 const Index ow = ow_of.data()[t - kh * g.KW] + p;
                 if (oh < 0 || oh >= g.OH || ow < 0 || ow >= g.OW) return nullptr;
@@ -312,7 +316,8 @@ void conv2d_backward_kernel(const Conv2dGeometry& g, const T* x, const T* dy, T*
 
   Buffer<T> partial(nthreads * per_thread);
   zero_partials(partial.data(), nthreads, per_thread);
-  // Rows per chunk: enough pixels to amortise loading the accumulators, few enough to stay in cache.
+  // Rows per chunk: enough pixels to amortise loading the accumulators, few enough to stay in
+  // cache.
   const Index chunk = g.OW >= 64 ? 1 : 64 / g.OW;
 
   parallel_for(rows, [&](Index begin, Index end, int thread) {

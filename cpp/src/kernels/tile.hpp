@@ -20,7 +20,8 @@ struct Tile {
   // The sums live in a local copy, which GCC keeps in registers; given the caller's array it
   // stored the accumulators to memory at every step.
   template <int NP, typename InFn>
-  __attribute__((always_inline)) static inline void reduce(Index R, const T* wt, InFn&& in, Vec (&sums)[NP][kVecs]) {
+  __attribute__((always_inline)) static inline void reduce(Index R, const T* wt, InFn&& in,
+                                                           Vec (&sums)[NP][kVecs]) {
     Vec acc[NP][kVecs];
     std::memcpy(acc, sums, sizeof(acc));
     for (Index r = 0; r < R; ++r) {
