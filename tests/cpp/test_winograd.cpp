@@ -112,15 +112,41 @@ TYPED_TEST(Winograd, BackwardKernelWithinBoundOfReference) {
     const auto dy = random_vector<T>(g.N * g.OH * g.OW * g.OC, rng);
     std::vector<T> expected_dw(9 * g.C * g.OC), expected_db(g.OC);
     conv2d_backward_kernel_ref<T>(g, x.data(), dy.data(), expected_dw.data(), expected_db.data());
-    for (int m : {2, 4}) {
-      testing::for_each_isa([&] {
-        std::vector<T> dw(expected_dw.size(), T(-7)), db(g.OC, T(-7));
-        conv2d_backward_kernel_winograd<T>(g, m, x.data(), dy.data(), dw.data(), db.data());
-        EXPECT_LE(relative_error(dw, expected_dw), bound<T>()) << "m=" << m;
-        EXPECT_TRUE(testing::all_close(db, expected_db)) << "m=" << m;
-        conv2d_backward_kernel_winograd<T>(g, m, x.data(), dy.data(), dw.data(), nullptr);
-        EXPECT_LE(relative_error(dw, expected_dw), bound<T>()) << "m=" << m << ", no db";
-      });
+    // 1 thread sums groups of tiles; 8 threads, with few tiles each, split the products.
+    for (int threads : {1, 8})
+      for (int m : {2, 4}) {
+        testing::ThreadCount count(threads);
+        testing::for_each_isa([&] {
+          std::vector<T> dw(expected_dw.size(), T(-7)), db(g.OC, T(-7));
+          conv2d_backward_kernel_winograd<T>(g, m, x.data(), dy.data(), dw.data(), db.data());
+          EXPECT_LE(relative_error(dw, expected_dw), bound<T>()) << "m=" << m << ", " << threads;
+          EXPECT_TRUE(testing::all_close(db, expected_db)) << "m=" << m << ", " << threads;
+          conv2d_backward_kernel_winograd<T>(g, m, x.data(), dy.data(), dw.data(), nullptr);
+          EXPECT_LE(relative_error(dw, expected_dw), bound<T>()) << "m=" << m << ", no db";
+        });
+      }
+  }
+}
+
+// With few tiles per thread the products are split between threads, each summed over all tiles
+// in order by one thread: the same bits for any thread count that splits them.
+TEST(WinogradKernelGradient, SplitProductsRepeatForAnyThreadCount) {
+  const Conv2dGeometry g = make_conv2d_geometry("test", 2, 14, 14, 256, 64, 3, 3, 1, 1, 1, 1,
+                                                Padding::kSame);
+  std::mt19937_64 rng(5);
+  const auto x = random_vector<float>(g.N * g.H * g.W * g.C, rng);
+  const auto dy = random_vector<float>(g.N * g.OH * g.OW * g.OC, rng);
+  std::vector<float> dw4(9 * g.C * g.OC), db4(g.OC), dw(dw4.size()), db(g.OC);
+  for (int m : {2, 4}) {
+    {
+      testing::ThreadCount count(4);
+      conv2d_backward_kernel_winograd<float>(g, m, x.data(), dy.data(), dw4.data(), db4.data());
+    }
+    for (int threads : {5, 8, 16}) {
+      testing::ThreadCount count(threads);
+      conv2d_backward_kernel_winograd<float>(g, m, x.data(), dy.data(), dw.data(), db.data());
+      EXPECT_EQ(dw, dw4) << "m=" << m << ", " << threads << " threads";
+      EXPECT_EQ(db, db4) << "m=" << m << ", " << threads << " threads";
     }
   }
 }

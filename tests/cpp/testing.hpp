@@ -119,6 +119,18 @@ class DirectConvolution : public ::testing::Test {
   void TearDown() override { set_winograd_enabled(true); }
 };
 
+// Sets the kernels' thread count for a scope, restoring the previous one.
+class ThreadCount {
+ public:
+  explicit ThreadCount(int n) : saved_(get_num_threads()) { set_num_threads(n); }
+  ~ThreadCount() { set_num_threads(saved_); }
+  ThreadCount(const ThreadCount&) = delete;
+  ThreadCount& operator=(const ThreadCount&) = delete;
+
+ private:
+  int saved_;
+};
+
 // Runs body once per instruction set this CPU supports, restoring the best one afterwards.
 template <typename Body>
 void for_each_isa(Body&& body) {

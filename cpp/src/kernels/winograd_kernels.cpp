@@ -176,11 +176,17 @@ void transform_kernel(const T* w, Index C, Index K, bool backward, T* u) {
 // Groups are whole micro-kernel tiles where that keeps their number (with many threads and few
 // tiles, rounding up would leave threads idle).
 template <typename T, int m>
-Index group_size(const Problem& p, Index tiles) {
+Index wanted_group(const Problem& p) {
   constexpr Index NP = Tile<T>::kPixels, L = Simd<T>::kLanes, B = Tile<T>::kBlock;
   const Index cp = ceil_div(p.C, L) * L, kp = ceil_div(p.K, B) * B;
+  return std::max<Index>((m == 2 ? 4 : 2) * NP, ceil_div(p.C * kp, cp + kp));
+}
+
+template <typename T, int m>
+Index group_size(const Problem& p, Index tiles) {
+  constexpr Index NP = Tile<T>::kPixels;
   const Index threads = get_num_threads(), share = std::max<Index>(ceil_div(tiles, threads), 1);
-  const Index wanted = std::max<Index>((m == 2 ? 4 : 2) * NP, ceil_div(p.C * kp, cp + kp));
+  const Index wanted = wanted_group<T, m>(p);
   const Index ngroups = std::max<Index>(ceil_div(ceil_div(tiles, std::min(wanted, share)), threads), 1) * threads;
   const Index even = std::max<Index>(ceil_div(tiles, ngroups), 1), whole = ceil_div(even, NP) * NP;
   return ceil_div(tiles, whole) == ceil_div(tiles, even) ? whole : even;
@@ -281,87 +287,81 @@ void correlate(const Problem& p, const T* x, const T* u, const T* bias, bool rel
   });
 }
 
-// The kernel gradient by the transposed algorithm, F(3x3, m x m): for each m x m tile of dy and
-// the input patch d it reads, dw gains G^T [ (A dy A^T) . (B^T d B) ] G. The (m+2)^2 elementwise
-// products summed over tiles are GEMMs (C x tiles) . (tiles x K) accumulated in thread-private
-// buffers, which are summed in a fixed order before the final transform (bitwise reproducible
-// for a given thread count). db, when not null, is the sum of dy.
+// d[e][t][k] = (A dy A^T)[e] for the dy of output tile `tile` (zero outside the output), stored
+// as entry t of a group of `group` tiles; adds the tile's dy to db_t (kp values) unless null.
 template <typename T, int m>
-void kernel_gradient(const Problem& p, const T* x, const T* dy, T* dw, T* db) {
+void transform_dy(const Problem& p, const T* dy, Index tile, Index t, Index group, T* d, T* db_t) {
   using X = Transforms<m>;
+  using S = Simd<T>;
+  using Vec = typename S::Vec;
+  constexpr int A = X::kAlpha;
+  constexpr Index L = S::kLanes, B = Tile<T>::kBlock;
+  const Index kp = ceil_div(p.K, B) * B, th = ceil_div(p.OH, m), tw = ceil_div(p.OW, m);
+  const Index n = tile / (th * tw), r = tile % (th * tw);
+  const Index oh0 = (r / tw) * m, ow0 = (r % tw) * m;
+  for (Index k0 = 0; k0 < kp; k0 += L) {
+    Vec g[m][m], out[A][A], total = S::zero();
+    for (int i = 0; i < m; ++i)
+      for (int j = 0; j < m; ++j) {
+        const bool inside = oh0 + i < p.OH && ow0 + j < p.OW && k0 < p.K;
+        g[i][j] = inside ? load_lanes(dy + ((n * p.OH + oh0 + i) * p.OW + ow0 + j) * p.K + k0,
+                                      p.K - k0)
+                         : S::zero();
+        total += g[i][j];
+      }
+    if (db_t != nullptr) S::store(db_t + k0, S::load(db_t + k0) + total);
+    transform_2d(g, out, [](const Vec (&a)[m], Vec (&b)[A]) { X::spread(a, b); });
+    for (int e = 0; e < A * A; ++e) S::store(d + (e * group + t) * kp + k0, out[e / A][e % A]);
+  }
+}
+
+// out[q][k] = (fresh ? 0 : out[q][k]) + sum_{t < count} ve[t*cp + q] * de[t*kp + k] for the NP
+// channels q of one transform position and the K blocks [kb_begin, kb_end); out's rows are kp
+// apart.
+template <typename T, int NP>
+void position_products(Index count, Index cp, Index kp, Index kb_begin, Index kb_end,
+                       const T* ve, const T* de, bool fresh, T* out) {
   using K = Tile<T>;
   using S = Simd<T>;
   using Vec = typename S::Vec;
-  constexpr int A = X::kAlpha, E = A * A;
   constexpr Index B = K::kBlock, L = S::kLanes;
-  const Index cp = ceil_div(p.C, L) * L, nkb = ceil_div(p.K, B), kp = nkb * B;
-  const Index th = ceil_div(p.OH, m), tw = ceil_div(p.OW, m), tiles = p.N * th * tw;
-  const Index group = group_size<T, m>(p, tiles), ngroups = ceil_div(tiles, group);
-  const Index nthreads = min_index(get_num_threads(), ngroups > 0 ? ngroups : 1);
-  const Index per_thread = E * p.C * kp + kp;  // the summed products, then db
-  Buffer<T> partial(nthreads * per_thread);
-  zero_partials(partial.data(), nthreads, per_thread);
-
-  parallel_for(ngroups, [&](Index begin, Index end, int thread) {
-    Buffer<T> v(E * group * cp), d(E * group * kp);
-    T* sum = partial.data() + thread * per_thread;
-    T* db_t = sum + E * p.C * kp;
-    for (Index grp = begin; grp < end; ++grp) {
-      const Index t0 = grp * group, count = min_index(group, tiles - t0);
-      for (Index t = 0; t < count; ++t) {
-        transform_input<T, m>(p, x, t0 + t, t, group, v.data());
-        // d[e][t][k] = (A dy A^T)[e] for the tile's dy (zero outside the output).
-        const Index tile = t0 + t, n = tile / (th * tw), r = tile % (th * tw);
-        const Index oh0 = (r / tw) * m, ow0 = (r % tw) * m;
-        for (Index k0 = 0; k0 < kp; k0 += L) {
-          Vec g[m][m], out[A][A], total = S::zero();
-          for (int i = 0; i < m; ++i)
-            for (int j = 0; j < m; ++j) {
-              const bool inside = oh0 + i < p.OH && ow0 + j < p.OW && k0 < p.K;
-              g[i][j] = inside ? load_lanes(dy + ((n * p.OH + oh0 + i) * p.OW + ow0 + j) * p.K + k0,
-                                            p.K - k0)
-                               : S::zero();
-              total += g[i][j];
-            }
-          S::store(db_t + k0, S::load(db_t + k0) + total);
-          transform_2d(g, out, [](const Vec (&a)[m], Vec (&b)[A]) { X::spread(a, b); });
-          for (int e = 0; e < E; ++e) S::store(d.data() + (e * group + t) * kp + k0, out[e / A][e % A]);
-        }
-      }
-      // sum[e][c][k] += sum_t v[e][t][c] d[e][t][k]: NP channels x one block of K per tile.
-      for (Index e = 0; e < E; ++e)
-        for_each_tile(p.C, K::kPixels, [&](Index c0, auto np) {
-          constexpr int NP = decltype(np)::value;
-          const T* ve = v.data() + e * group * cp + c0;
-          for (Index kb = 0; kb < nkb; ++kb) {
-            const T* de = d.data() + e * group * kp + kb * B;
-            T* out = sum + (e * p.C + c0) * kp + kb * B;
-            Vec acc[NP][K::kVecs];
-            K::template load<NP>(out, kp, B, acc);
-            for (Index t = 0; t < count; ++t) {
-              Vec dv[K::kVecs];
-              for (int j = 0; j < K::kVecs; ++j) dv[j] = S::load(de + t * kp + j * L);
+  for (Index kb = kb_begin; kb < kb_end; ++kb) {
+    Vec acc[NP][K::kVecs];
+    if (fresh)
+      K::template init<NP>(nullptr, acc);
+    else
+      K::template load<NP>(out + kb * B, kp, B, acc);
+    for (Index t = 0; t < count; ++t) {
+      Vec dv[K::kVecs];
+      for (int j = 0; j < K::kVecs; ++j) dv[j] = S::load(de + t * kp + kb * B + j * L);
 #pragma GCC unroll 12
-              for (int q = 0; q < NP; ++q) {
-                const Vec xv = S::broadcast(ve[t * cp + q]);
-                for (int j = 0; j < K::kVecs; ++j) acc[q][j] += xv * dv[j];
-              }
-            }
-            K::template store<NP>(acc, B, false, out, kp);
-          }
-        });
+      for (int q = 0; q < NP; ++q) {
+        const Vec xv = S::broadcast(ve[t * cp + q]);
+        for (int j = 0; j < K::kVecs; ++j) acc[q][j] += xv * dv[j];
+      }
     }
-  });
+    K::template store<NP>(acc, B, false, out + kb * B, kp);
+  }
+}
 
-  // dw = G^T (sum over threads, in thread order) G, per input channel and vector of K.
+// dw = G^T S G per input channel and vector of K, where S[e][c][k] is the sum of `copies` product
+// sums `stride` apart, added in order.
+template <typename T, int m>
+void finish_kernel_gradient(const Problem& p, const T* sums, Index copies, Index stride, T* dw) {
+  using X = Transforms<m>;
+  using S = Simd<T>;
+  using Vec = typename S::Vec;
+  constexpr int A = X::kAlpha, E = A * A;
+  constexpr Index L = S::kLanes;
+  const Index kp = ceil_div(p.K, Tile<T>::kBlock) * Tile<T>::kBlock;
   parallel_for(p.C, [&](Index begin, Index end, int) {
     for (Index c = begin; c < end; ++c)
       for (Index k0 = 0; k0 < p.K; k0 += L) {
         Vec s[A][A], tmp[3][A];
         for (int e = 0; e < E; ++e) {
-          Vec total = S::load(partial.data() + (e * p.C + c) * kp + k0);
-          for (Index t = 1; t < nthreads; ++t)
-            total += S::load(partial.data() + t * per_thread + (e * p.C + c) * kp + k0);
+          Vec total = S::load(sums + (e * p.C + c) * kp + k0);
+          for (Index t = 1; t < copies; ++t)
+            total += S::load(sums + t * stride + (e * p.C + c) * kp + k0);
           s[e / A][e % A] = total;
         }
         for (int i = 0; i < 3; ++i)
@@ -380,10 +380,106 @@ void kernel_gradient(const Problem& p, const T* x, const T* dy, T* dw, T* db) {
           }
       }
   });
+}
+
+// The kernel gradient with the products split between threads: every tile transformed first
+// (v[e][t][c], d[e][t][k] over all tiles), then each (position, block of K) summed over all tiles
+// by one thread, in tile order, and db summed per vector of K in pixel order.
+template <typename T, int m>
+void kernel_gradient_split(const Problem& p, const T* x, const T* dy, T* dw, T* db) {
+  using K = Tile<T>;
+  using S = Simd<T>;
+  using Vec = typename S::Vec;
+  constexpr int A = Transforms<m>::kAlpha, E = A * A;
+  constexpr Index B = K::kBlock, L = S::kLanes;
+  const Index cp = ceil_div(p.C, L) * L, nkb = ceil_div(p.K, B), kp = nkb * B;
+  const Index tiles = p.N * ceil_div(p.OH, m) * ceil_div(p.OW, m);
+  Buffer<T> v(E * tiles * cp), d(E * tiles * kp), sums(E * p.C * kp);
+  parallel_for(tiles, [&](Index begin, Index end, int) {
+    for (Index t = begin; t < end; ++t) {
+      transform_input<T, m>(p, x, t, t, tiles, v.data());
+      transform_dy<T, m>(p, dy, t, t, tiles, d.data(), nullptr);
+    }
+  });
+  parallel_for(E * nkb, [&](Index begin, Index end, int) {
+    for (Index item = begin; item < end; ++item) {
+      const Index e = item / nkb, kb = item % nkb;
+      for_each_tile(p.C, K::kPixels, [&](Index c0, auto np) {
+        position_products<T, decltype(np)::value>(tiles, cp, kp, kb, kb + 1,
+                                                  v.data() + e * tiles * cp + c0,
+                                                  d.data() + e * tiles * kp, true,
+                                                  sums.data() + (e * p.C + c0) * kp);
+      });
+    }
+  });
+  finish_kernel_gradient<T, m>(p, sums.data(), 1, 0, dw);
+  if (db == nullptr) return;
+  const Index pixels = p.N * p.OH * p.OW;
+  parallel_for(ceil_div(p.K, L), [&](Index begin, Index end, int) {
+    for (Index kv = begin; kv < end; ++kv) {
+      const Index k0 = kv * L, lanes = min_index(L, p.K - k0);
+      Vec total = S::zero();
+      for (Index q = 0; q < pixels; ++q) total += load_lanes(dy + q * p.K + k0, lanes);
+      T vals[L];
+      S::store(vals, total);
+      std::memcpy(db + k0, vals, sizeof(T) * lanes);
+    }
+  });
+}
+
+// The kernel gradient by the transposed algorithm, F(3x3, m x m): for each m x m tile of dy and
+// the input patch d it reads, dw gains G^T [ (A dy A^T) . (B^T d B) ] G. The (m+2)^2 elementwise
+// products summed over tiles are GEMMs (C x tiles) . (tiles x K). With enough tiles per thread,
+// threads sum groups of tiles into private copies of the products, added in a fixed order at
+// the end (bitwise reproducible for a given thread count); with few, writing and adding those
+// copies would outweigh the products, so all tiles are transformed first and the threads split
+// the products instead (reproducible for any thread count). db, when not null, is the sum of dy.
+template <typename T, int m>
+void kernel_gradient(const Problem& p, const T* x, const T* dy, T* dw, T* db) {
+  using X = Transforms<m>;
+  using K = Tile<T>;
+  using S = Simd<T>;
+  constexpr int A = X::kAlpha, E = A * A;
+  constexpr Index B = K::kBlock, L = S::kLanes;
+  const Index cp = ceil_div(p.C, L) * L, nkb = ceil_div(p.K, B), kp = nkb * B;
+  const Index th = ceil_div(p.OH, m), tw = ceil_div(p.OW, m), tiles = p.N * th * tw;
+  const Index share = ceil_div(tiles, Index(get_num_threads()));
+  const Index transformed_bytes = E * tiles * (cp + kp) * Index(sizeof(T));
+  if (share < wanted_group<T, m>(p) && transformed_bytes <= (Index(64) << 20))
+    return kernel_gradient_split<T, m>(p, x, dy, dw, db);
+
+  const Index group = group_size<T, m>(p, tiles), ngroups = ceil_div(tiles, group);
+  const Index nthreads = min_index(get_num_threads(), ngroups > 0 ? ngroups : 1);
+  const Index per_thread = E * p.C * kp + kp;  // the summed products, then db
+  Buffer<T> partial(nthreads * per_thread);
+  zero_partials(partial.data(), nthreads, per_thread);
+
+  parallel_for(ngroups, [&](Index begin, Index end, int thread) {
+    Buffer<T> v(E * group * cp), d(E * group * kp);
+    T* sum = partial.data() + thread * per_thread;
+    T* db_t = sum + E * p.C * kp;
+    for (Index grp = begin; grp < end; ++grp) {
+      const Index t0 = grp * group, count = min_index(group, tiles - t0);
+      for (Index t = 0; t < count; ++t) {
+        transform_input<T, m>(p, x, t0 + t, t, group, v.data());
+        transform_dy<T, m>(p, dy, t0 + t, t, group, d.data(), db_t);
+      }
+      for (Index e = 0; e < E; ++e)
+        for_each_tile(p.C, K::kPixels, [&](Index c0, auto np) {
+          position_products<T, decltype(np)::value>(count, cp, kp, 0, nkb,
+                                                    v.data() + e * group * cp + c0,
+                                                    d.data() + e * group * kp, false,
+                                                    sum + (e * p.C + c0) * kp);
+        });
+    }
+  });
+
+  finish_kernel_gradient<T, m>(p, partial.data(), nthreads, per_thread, dw);
   if (db != nullptr) {
     for (Index k = 0; k < p.K; ++k) {
       T total = partial.data()[E * p.C * kp + k];
-      for (Index t = 1; t < nthreads; ++t) total += partial.data()[t * per_thread + E * p.C * kp + k];
+      for (Index t = 1; t < nthreads; ++t)
+        total += partial.data()[t * per_thread + E * p.C * kp + k];
       db[k] = total;
     }
   }
