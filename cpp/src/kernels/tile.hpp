@@ -1,6 +1,7 @@
-// The register-tiled micro-kernel shared by convolution (forward, backward-input) and GEMM.
+// The register-tiled micro-kernel of the convolutions (forward, backward-input, and the products
+// of the Winograd transforms).
 //
-// A tile is NP rows of the product (output pixels, or GEMM rows) by kVecs vectors of output
+// A tile is NP rows of the product (output pixels, or transformed tiles) by kVecs vectors of output
 // channels (one packed block of kBlock channels). It keeps NP*kVecs accumulators in registers
 // while it reduces over taps x R: per step it loads kVecs weight vectors, broadcasts NP inputs
 // and issues NP*kVecs fused multiply-adds. Included inside namespace cnnkit::CNNKIT_ISA.
@@ -66,13 +67,6 @@ struct Tile {
       if (s != nullptr)
         reduce<NP>(R, wp + t * R * kBlock, [&](int p, Index r) { return s[p * stride + r]; }, acc);
     }
-  }
-
-  // acc[p] += sum_{r < R} a[r*NP + p] * wp[r*kBlock + 0..kBlock): the rows packed r-major and
-  // interleaved (GEMM's packed a), so the broadcasts read one contiguous stream.
-  template <int NP>
-  static inline void accumulate_packed(Index R, const T* a, const T* wp, Vec (&acc)[NP][kVecs]) {
-    reduce<NP>(R, wp, [&](int p, Index r) { return a[r * NP + p]; }, acc);
   }
 
   // Writes the first `count` (<= kBlock) channels of each accumulator row p to out + p*stride.
