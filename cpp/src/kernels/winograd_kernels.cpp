@@ -101,16 +101,28 @@ struct Transforms<4> {
 };
 
 // out = F in F^T for a 1-D transform F from n to k values (one of the Transforms): F applied to
-// every column of in, then to every row of the result.
-template <int n, int k, typename V, typename F>
-inline void transform_2d(const V (&in)[n][n], V (&out)[k][k], F&& f) {
-  V col[n], res[k], tmp[k][n];
+// every column of in, then to every row of the result. in(i, j) gives the input values and
+// out(a, b, value) takes the results. The loops are unrolled so every index is a constant: a loop
+// over all n*n values with computed indices made GCC keep them in an indexed stack array.
+template <int n, int k, typename V, typename In, typename F, typename Out>
+__attribute__((always_inline)) inline void transform_2d(In&& in, F&& f, Out&& out) {
+  V tmp[k][n];
+#pragma GCC unroll 8
   for (int j = 0; j < n; ++j) {
-    for (int i = 0; i < n; ++i) col[i] = in[i][j];
+    V col[n], res[k];
+#pragma GCC unroll 8
+    for (int i = 0; i < n; ++i) col[i] = in(i, j);
     f(col, res);
+#pragma GCC unroll 8
     for (int i = 0; i < k; ++i) tmp[i][j] = res[i];
   }
-  for (int i = 0; i < k; ++i) f(tmp[i], out[i]);
+#pragma GCC unroll 8
+  for (int a = 0; a < k; ++a) {
+    V res[k];
+    f(tmp[a], res);
+#pragma GCC unroll 8
+    for (int b = 0; b < k; ++b) out(a, b, res[b]);
+  }
 }
 
 // A correlation y (N, OH, OW, K) = 3x3 stride-1 x (N, H, W, C) read from (-pad_top, -pad_left),
@@ -205,17 +217,24 @@ void transform_input(const Problem& p, const T* x, Index tile, Index t, Index gr
   const Index cp = ceil_div(p.C, L) * L, th = ceil_div(p.OH, m), tw = ceil_div(p.OW, m);
   const Index n = tile / (th * tw), r = tile % (th * tw);
   const Index ih0 = (r / tw) * m - p.pad_top, iw0 = (r % tw) * m - p.pad_left;
+  const bool inside = ih0 >= 0 && ih0 + A <= p.H && iw0 >= 0 && iw0 + A <= p.W;
+  const auto input = [](const Vec (&a)[A], Vec (&b)[A]) { X::input(a, b); };
+  const auto store = [&](Index c0) {
+    return [=](int a, int b, Vec value) { S::store(v + ((a * A + b) * group + t) * cp + c0, value); };
+  };
   for (Index c0 = 0; c0 < cp; c0 += L) {
-    Vec d[A][A], out[A][A];
-    for (int i = 0; i < A; ++i)
-      for (int j = 0; j < A; ++j) {
+    if (inside && c0 + L <= p.C) {  // the patch lies in the image: plain vector loads
+      const T* corner = x + ((n * p.H + ih0) * p.W + iw0) * p.C + c0;
+      transform_2d<A, A, Vec>([&](int i, int j) { return S::load(corner + (i * p.W + j) * p.C); },
+                              input, store(c0));
+    } else {
+      transform_2d<A, A, Vec>([&](int i, int j) {
         const Index ih = ih0 + i, iw = iw0 + j;
-        d[i][j] = ih >= 0 && ih < p.H && iw >= 0 && iw < p.W
-                      ? load_lanes(x + ((n * p.H + ih) * p.W + iw) * p.C + c0, p.C - c0)
-                      : S::zero();
-      }
-    transform_2d(d, out, [](const Vec (&a)[A], Vec (&b)[A]) { X::input(a, b); });
-    for (int e = 0; e < A * A; ++e) S::store(v + (e * group + t) * cp + c0, out[e / A][e % A]);
+        return ih >= 0 && ih < p.H && iw >= 0 && iw < p.W
+                   ? load_lanes(x + ((n * p.H + ih) * p.W + iw) * p.C + c0, p.C - c0)
+                   : S::zero();
+      }, input, store(c0));
+    }
   }
 }
 
@@ -262,25 +281,25 @@ void correlate(const Problem& p, const T* x, const T* u, const T* bias, bool rel
         const Index oh0 = (r / tw) * m, ow0 = (r % tw) * m;
         const Index rows = min_index(m, p.OH - oh0), cols = min_index(m, p.OW - ow0);
         for (Index k0 = 0; k0 < p.K; k0 += L) {
-          Vec s[A][A], out[m][m];
-          for (int e = 0; e < E; ++e) s[e / A][e % A] = S::load(prod.data() + (e * group + t) * kp + k0);
-          transform_2d(s, out, [](const Vec (&a)[A], Vec (&b)[m]) { X::output(a, b); });
+          const T* s = prod.data() + t * kp + k0;
           const Vec b = bias != nullptr ? load_lanes(bias + k0, p.K - k0) : S::zero();
           const Index lanes = min_index(L, p.K - k0);
-          for (Index i = 0; i < rows; ++i) {
-            for (Index j = 0; j < cols; ++j) {
-              Vec o = out[i][j] + b;
-              if (relu) o = S::relu(o);
-              T* dst = y + ((n * p.OH + oh0 + i) * p.OW + ow0 + j) * p.K + k0;
-              if (lanes == L) {
-                S::store(dst, o);
-              } else {
-                T vals[L];
-                S::store(vals, o);
-                std::memcpy(dst, vals, sizeof(T) * lanes);
-              }
-            }
-          }
+          transform_2d<A, m, Vec>(
+              [&](int i, int j) { return S::load(s + (i * A + j) * group * kp); },
+              [](const Vec (&a)[A], Vec (&o)[m]) { X::output(a, o); },
+              [&](int i, int j, Vec o) {
+                if (i >= rows || j >= cols) return;
+                o += b;
+                if (relu) o = S::relu(o);
+                T* dst = y + ((n * p.OH + oh0 + i) * p.OW + ow0 + j) * p.K + k0;
+                if (lanes == L) {
+                  S::store(dst, o);
+                } else {
+                  T vals[L];
+                  S::store(vals, o);
+                  std::memcpy(dst, vals, sizeof(T) * lanes);
+                }
+              });
         }
       }
     }
@@ -299,19 +318,31 @@ void transform_dy(const Problem& p, const T* dy, Index tile, Index t, Index grou
   const Index kp = ceil_div(p.K, B) * B, th = ceil_div(p.OH, m), tw = ceil_div(p.OW, m);
   const Index n = tile / (th * tw), r = tile % (th * tw);
   const Index oh0 = (r / tw) * m, ow0 = (r % tw) * m;
+  const bool inside = oh0 + m <= p.OH && ow0 + m <= p.OW;
+  const auto spread = [](const Vec (&a)[m], Vec (&b)[A]) { X::spread(a, b); };
   for (Index k0 = 0; k0 < kp; k0 += L) {
-    Vec g[m][m], out[A][A], total = S::zero();
-    for (int i = 0; i < m; ++i)
-      for (int j = 0; j < m; ++j) {
-        const bool inside = oh0 + i < p.OH && ow0 + j < p.OW && k0 < p.K;
-        g[i][j] = inside ? load_lanes(dy + ((n * p.OH + oh0 + i) * p.OW + ow0 + j) * p.K + k0,
+    Vec total = S::zero();
+    const auto store = [&](int a, int b, Vec value) {
+      S::store(d + ((a * A + b) * group + t) * kp + k0, value);
+    };
+    if (inside && k0 + L <= p.K) {  // the whole tile lies in dy: plain vector loads
+      const T* corner = dy + ((n * p.OH + oh0) * p.OW + ow0) * p.K + k0;
+      transform_2d<m, A, Vec>([&](int i, int j) {
+        const Vec g = S::load(corner + (i * p.OW + j) * p.K);
+        total += g;
+        return g;
+      }, spread, store);
+    } else {
+      transform_2d<m, A, Vec>([&](int i, int j) {
+        const bool in = oh0 + i < p.OH && ow0 + j < p.OW && k0 < p.K;
+        const Vec g = in ? load_lanes(dy + ((n * p.OH + oh0 + i) * p.OW + ow0 + j) * p.K + k0,
                                       p.K - k0)
                          : S::zero();
-        total += g[i][j];
-      }
+        total += g;
+        return g;
+      }, spread, store);
+    }
     if (db_t != nullptr) S::store(db_t + k0, S::load(db_t + k0) + total);
-    transform_2d(g, out, [](const Vec (&a)[m], Vec (&b)[A]) { X::spread(a, b); });
-    for (int e = 0; e < A * A; ++e) S::store(d + (e * group + t) * kp + k0, out[e / A][e % A]);
   }
 }
 
