@@ -220,7 +220,9 @@ void transform_input(const Problem& p, const T* x, Index tile, Index t, Index gr
   const bool inside = ih0 >= 0 && ih0 + A <= p.H && iw0 >= 0 && iw0 + A <= p.W;
   const auto input = [](const Vec (&a)[A], Vec (&b)[A]) { X::input(a, b); };
   const auto store = [&](Index c0) {
-    return [=](int a, int b, Vec value) { S::store(v + ((a * A + b) * group + t) * cp + c0, value); };
+    return [=](int a, int b, Vec value) {
+      S::store(v + ((a * A + b) * group + t) * cp + c0, value);
+    };
   };
   for (Index c0 = 0; c0 < cp; c0 += L) {
     if (inside && c0 + L <= p.C) {  // the patch lies in the image: plain vector loads
