@@ -4,6 +4,7 @@
 namespace py = pybind11;
 
 namespace cnnkit {
+void bind_activation(py::module_& m);
 void bind_conv(py::module_& m);
 void bind_pool(py::module_& m);
 void bind_gemm(py::module_& m);
@@ -13,6 +14,7 @@ void bind_filter(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "cnnkit's C++ kernels; use them through cnnkit.ops.";
+  cnnkit::bind_activation(m);
   cnnkit::bind_conv(m);
   cnnkit::bind_pool(m);
   cnnkit::bind_gemm(m);

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "cnnkit/activation.hpp"
 #include "cnnkit/conv2d.hpp"
 #include "cnnkit/denormals.hpp"
 #include "cnnkit/gemm.hpp"
@@ -168,6 +169,12 @@ void column_sums(Index M, Index N, const T* a, T* out) {
   active_kernels<T>().column_sums(M, N, a, out);
 }
 
+template <typename T>
+void relu_backward(Index count, const T* y, const T* dy, T* dx) {
+  const FlushDenormals flush;
+  active_kernels<T>().relu_backward(count, y, dy, dx);
+}
+
 #define CNNKIT_INSTANTIATE(T)                                                                  \
   template void conv2d_forward<T>(const Conv2dGeometry&, const T*, const T*, const T*, bool,   \
                                   T*);                                                         \
@@ -178,7 +185,8 @@ void column_sums(Index M, Index N, const T* a, T* out) {
   template void avg_pool2d_forward<T>(const Conv2dGeometry&, const T*, T*);                    \
   template void avg_pool2d_backward<T>(const Conv2dGeometry&, const T*, T*);                   \
   template void gemm<T>(bool, bool, Index, Index, Index, const T*, const T*, const T*, bool, T*);  \
-  template void column_sums<T>(Index, Index, const T*, T*);
+  template void column_sums<T>(Index, Index, const T*, T*);                                    \
+  template void relu_backward<T>(Index, const T*, const T*, T*);
 CNNKIT_INSTANTIATE(float)
 CNNKIT_INSTANTIATE(double)
 #undef CNNKIT_INSTANTIATE

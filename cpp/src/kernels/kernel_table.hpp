@@ -30,6 +30,8 @@ struct KernelSet {
   void (*column_sums)(Index M, Index N, const T* a, T* out);
   // y (rows,OW) = correlation of the padded band xe (rows+KH-1, OW+KW-1) with w (KH,KW);
   // ldx, ldy: row strides of xe and y. Serial: the caller splits the work.
+  // dx (count) = dy * (y > 0), the gradient through a ReLU with output y; dx may be dy.
+  void (*relu_backward)(Index count, const T* y, const T* dy, T* dx);
   void (*filter2d)(Index rows, Index OW, Index KH, Index KW, const T* xe, Index ldx, const T* w,
                    T* y, Index ldy);
 };

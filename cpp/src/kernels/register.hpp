@@ -6,6 +6,7 @@
 namespace cnnkit {
 namespace CNNKIT_ISA {
 
+template <typename T> void fill_activation_kernels(KernelSet<T>* set);
 template <typename T> void fill_conv2d_kernels(KernelSet<T>* set);
 template <typename T> void fill_winograd_kernels(KernelSet<T>* set);
 template <typename T> void fill_pool2d_kernels(KernelSet<T>* set);

@@ -11,6 +11,8 @@ namespace {
 KernelTable make_table() {
   KernelTable table{};
   table.isa = CNNKIT_STRINGIFY(CNNKIT_ISA);
+  fill_activation_kernels(&table.f32);
+  fill_activation_kernels(&table.f64);
   fill_conv2d_kernels(&table.f32);
   fill_conv2d_kernels(&table.f64);
   fill_winograd_kernels(&table.f32);
