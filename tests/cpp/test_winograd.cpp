@@ -174,9 +174,10 @@ TEST(WinogradChoice, SmallerTilesWhereLargeOnesWasteOutputs) {
   auto square = [](Index size) {
     return make_conv2d_geometry("test", 8, size, size, 64, 64, 3, 3, 1, 1, 1, 1, Padding::kSame);
   };
-  EXPECT_EQ(winograd_tile<float>(square(10), ConvPass::kForward), 2);  // 12x12 computed for 10x10
-  EXPECT_EQ(winograd_tile<float>(square(10), ConvPass::kBackwardInput), 2);
-  EXPECT_EQ(winograd_tile<float>(square(14), ConvPass::kForward), 4);  // 16x16 for 14x14
+  EXPECT_EQ(winograd_tile<float>(square(14), ConvPass::kForward), 2);  // 16x16 computed for 14x14
+  EXPECT_EQ(winograd_tile<float>(square(14), ConvPass::kBackwardInput), 2);
+  EXPECT_EQ(winograd_tile<float>(square(14), ConvPass::kBackwardKernel), 4);  // its bar is higher
+  EXPECT_EQ(winograd_tile<float>(square(10), ConvPass::kBackwardKernel), 2);  // 12x12 for 10x10
   EXPECT_EQ(winograd_tile<float>(square(16), ConvPass::kForward), 4);
   EXPECT_EQ(winograd_tile<float>(square(7), ConvPass::kForward), 4);   // both compute 8x8
 }
