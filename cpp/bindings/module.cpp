@@ -9,6 +9,7 @@ void bind_conv(py::module_& m);
 void bind_pool(py::module_& m);
 void bind_gemm(py::module_& m);
 void bind_runtime(py::module_& m);
+void bind_sgd(py::module_& m);
 void bind_filter(py::module_& m);
 }  // namespace cnnkit
 
@@ -19,5 +20,6 @@ PYBIND11_MODULE(_core, m) {
   cnnkit::bind_pool(m);
   cnnkit::bind_gemm(m);
   cnnkit::bind_runtime(m);
+  cnnkit::bind_sgd(m);
   cnnkit::bind_filter(m);
 }

@@ -1,7 +1,6 @@
 // The ReLU gradient against its definition, dy * (y > 0), at sizes around the work blocks.
 #include "cnnkit/activation.hpp"
 
-#include <cstring>
 #include <limits>
 
 #include "testing.hpp"
@@ -14,12 +13,6 @@ class ReluBackward : public ::testing::Test {};
 using Dtypes = ::testing::Types<float, double>;
 TYPED_TEST_SUITE(ReluBackward, Dtypes);
 
-// Bitwise: the kernel multiplies as the definition does (negative dy times 0 gives -0).
-template <typename T>
-bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), sizeof(T) * a.size()) == 0;
-}
-
 TYPED_TEST(ReluBackward, MatchesDefinitionAtAnySizeAndThreadCount) {
   using T = TypeParam;
   std::mt19937_64 rng(11);
@@ -27,17 +20,18 @@ TYPED_TEST(ReluBackward, MatchesDefinitionAtAnySizeAndThreadCount) {
                       Index(3 * 16384 + 5)}) {
     const auto y = testing::random_vector<T>(count, rng);
     const auto dy = testing::random_vector<T>(count, rng);
-    std::vector<T> expected(count);
+    std::vector<T> expected(count);  // bitwise: negative dy times 0 gives -0 in both
     for (Index i = 0; i < count; ++i) expected[i] = dy[i] * T(y[i] > T(0) ? 1 : 0);
     testing::for_each_isa([&] {
       for (int threads : {1, 2, 3}) {
         testing::ThreadCount scope(threads);
         std::vector<T> dx(count, T(-7));
         relu_backward<T>(count, y.data(), dy.data(), dx.data());
-        EXPECT_TRUE(same_bits(dx, expected)) << "count " << count << ", " << threads << " threads";
+        EXPECT_TRUE(testing::same_bits(dx, expected))
+            << "count " << count << ", " << threads << " threads";
         std::vector<T> in_place = dy;  // dx may be dy
         relu_backward<T>(count, y.data(), in_place.data(), in_place.data());
-        EXPECT_TRUE(same_bits(in_place, expected)) << "in place, count " << count;
+        EXPECT_TRUE(testing::same_bits(in_place, expected)) << "in place, count " << count;
       }
     });
   }

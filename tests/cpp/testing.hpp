@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -28,6 +29,13 @@ std::vector<T> random_vector(Index count, std::mt19937_64& rng) {
 template <typename T>
 constexpr double tolerance() {
   return sizeof(T) == 4 ? 2e-5 : 1e-12;
+}
+
+// Equal bit patterns (tells -0 from +0 and matches NaNs), for kernels that must be exact.
+template <typename T>
+bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
+  return a.size() == b.size() &&
+         (a.empty() || std::memcmp(a.data(), b.data(), sizeof(T) * a.size()) == 0);
 }
 
 // Every element within tolerance * (1 + max |expected|); reports the first mismatch.

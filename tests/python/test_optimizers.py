@@ -355,3 +355,55 @@ def test_get_and_serialize():
         optimizers.get("nadam")
     with pytest.raises(ValueError, match="Could not interpret optimizer identifier"):
         optimizers.get(3.0)
+
+
+def _numpy_sgd(w, g, v, lr, momentum, nesterov):
+    """SGD's update as six in-place numpy operations: what the compiled pass must equal."""
+    dtype = w.dtype
+    step = np.multiply(g, dtype.type(lr))
+    if v is None:
+        w -= step
+        return
+    v *= dtype.type(momentum)
+    v -= step
+    if nesterov:
+        w -= step
+        w += v * dtype.type(momentum)
+    else:
+        w += v
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("momentum, nesterov", [(0.0, False), (0.9, False), (0.9, True)])
+def test_sgd_compiled_update_equals_numpy_operations_bitwise(dtype, momentum, nesterov):
+    rng = np.random.default_rng(8)
+    w = rng.normal(size=(300, 130)).astype(dtype)  # several of the kernel's work blocks
+    v = rng.normal(size=w.shape).astype(dtype) if momentum else None
+    w_ref, v_ref = w.copy(), None if v is None else v.copy()
+    opt = optimizers.SGD(0.01, momentum=momentum, nesterov=nesterov)
+    if v is not None:
+        opt.apply([w], [np.zeros_like(w)])  # creates the slot, then start both from v
+        w[...] = w_ref
+        opt.slot("momentum", 0)[...] = v
+        opt.iterations = 0
+    for _ in range(3):
+        g = rng.normal(size=w.shape).astype(dtype)
+        opt.apply([w], [g])
+        _numpy_sgd(w_ref, g, v_ref, 0.01, momentum, nesterov)
+    assert np.array_equal(w, w_ref)
+    if v is not None:
+        assert np.array_equal(opt.slot("momentum", 0), v_ref)
+
+
+def test_sgd_compiled_update_rejects_bad_arguments():
+    from cnnkit import _core
+
+    w = np.ones((2, 3), np.float32)
+    with pytest.raises(ValueError, match=r"gradient must have shape \(2, 3\), got \(3, 2\)"):
+        _core.sgd_update(w, np.ones((3, 2), np.float32), None, 0.1)
+    with pytest.raises(ValueError, match=r"velocity must have shape \(2, 3\), got \(6,\)"):
+        _core.sgd_update(w, w.copy(), np.zeros(6, np.float32), 0.1, 0.9)
+    with pytest.raises(ValueError, match="variable must be C-contiguous and writeable"):
+        _core.sgd_update(np.ones((3, 2), np.float32).T, w, None, 0.1)
+    with pytest.raises(TypeError, match="velocity must be a float32 or float64 numpy array"):
+        _core.sgd_update(w, w.copy(), np.zeros((2, 3)), 0.1, 0.9)

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from cnnkit import _core
 from cnnkit.optimizers.base import DefaultFloat, Optimizer, check_number
 
 
@@ -32,12 +33,17 @@ class SGD(Optimizer):
 
     def update_step(self, gradient: np.ndarray, variable: np.ndarray, learning_rate: float,
                     index: int) -> None:
+        velocity = self.slot("momentum", index) if self.slot_names else None
+        if _in_place_arrays(variable, gradient, velocity):
+            # One compiled pass instead of six numpy ones; the same operations, bit for bit.
+            _core.sgd_update(variable, gradient, velocity, learning_rate, self.momentum,
+                             self.nesterov)
+            return
         (step,) = self.scratch(variable, index)
         np.multiply(gradient, learning_rate, out=step)  # lr_t * g
         if not self.slot_names:
             variable -= step
             return
-        velocity = self.slot("momentum", index)
         velocity *= self.momentum
         velocity -= step
         if self.nesterov:
@@ -49,3 +55,13 @@ class SGD(Optimizer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+def _in_place_arrays(variable: np.ndarray, gradient: np.ndarray,
+                     velocity: np.ndarray | None) -> bool:
+    """Whether the compiled update applies: float32/float64 C-contiguous writeable arrays."""
+    if variable.dtype not in (np.float32, np.float64) or gradient.shape != variable.shape:
+        return False
+    arrays = (variable,) if velocity is None else (variable, velocity)
+    return all(a.flags.c_contiguous and a.flags.writeable and a.dtype == variable.dtype
+               for a in arrays)
