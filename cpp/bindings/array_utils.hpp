@@ -5,12 +5,15 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cstddef>
+#include <cstdint>
 #include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "cnnkit/common.hpp"
+#include "output_buffers.hpp"
 
 namespace cnnkit {
 namespace py = pybind11;
@@ -58,9 +61,18 @@ inline bool is_double(const py::handle& obj) {
          py::reinterpret_borrow<py::array>(obj).dtype().is(py::dtype::of<double>());
 }
 
+// An uninitialised C-contiguous array for an op's result, its memory from the output pool.
 template <typename T>
 Array<T> empty(const std::vector<py::ssize_t>& shape) {
-  return Array<T>(shape);
+  std::size_t bytes = sizeof(T);
+  for (py::ssize_t extent : shape) {
+    const bool overflow = __builtin_mul_overflow(bytes, std::size_t(extent), &bytes);
+    CNNKIT_CHECK(!overflow && bytes <= std::size_t(PTRDIFF_MAX),
+                 "the result would be too large for memory (" << extent << " in its shape)");
+  }
+  T* data = static_cast<T*>(acquire_output(bytes));
+  py::capsule owner(data, [](void* p) { release_output(p); });
+  return Array<T>(shape, data, owner);
 }
 
 inline std::pair<Index, Index> pair_arg(const std::vector<Index>& v, const char* name) {
