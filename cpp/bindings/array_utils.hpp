@@ -55,6 +55,20 @@ inline void require_shape(const py::array& a, const char* name,
                            << shape_string(a));
 }
 
+// obj itself as an array of T for an op to write in place: no converted copy, so it must already
+// be a C-contiguous, writeable array of T. `op` and `name` go into the error messages.
+template <typename T>
+Array<T> writable(const py::handle& obj, const char* op, const char* name) {
+  if (!py::isinstance<py::array>(obj) ||
+      !py::reinterpret_borrow<py::array>(obj).dtype().is(py::dtype::of<T>()))
+    throw py::type_error(std::string(op) + ": " + name + " must be a numpy array of " +
+                         (sizeof(T) == 4 ? "float32" : "float64"));
+  const py::array raw = py::reinterpret_borrow<py::array>(obj);
+  CNNKIT_CHECK((raw.flags() & py::array::c_style) && raw.writeable(),
+               op << ": " << name << " must be C-contiguous and writeable");
+  return py::reinterpret_borrow<Array<T>>(obj);
+}
+
 // float64 when the array is float64, else float32: the compute dtype of an op.
 inline bool is_double(const py::handle& obj) {
   return py::isinstance<py::array>(obj) &&

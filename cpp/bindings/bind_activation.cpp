@@ -20,15 +20,8 @@ py::array relu_backward_array(const py::handle& y_obj, const py::handle& dy_obj,
   if (out_obj.is_none()) {
     out = empty<T>(shape);
   } else {
-    // Written in place, so it must already be a C-contiguous array of T: no converted copy.
-    if (!py::isinstance<py::array>(out_obj) ||
-        !py::reinterpret_borrow<py::array>(out_obj).dtype().is(py::dtype::of<T>()))
-      throw py::type_error("relu_backward: out must be a numpy array of the compute dtype");
-    const py::array raw = py::reinterpret_borrow<py::array>(out_obj);
-    CNNKIT_CHECK((raw.flags() & py::array::c_style) && raw.writeable(),
-                 "relu_backward: out must be C-contiguous and writeable");
-    require_shape(raw, "out", shape);
-    out = py::reinterpret_borrow<Array<T>>(out_obj);
+    out = writable<T>(out_obj, "relu_backward", "out");
+    require_shape(out, "out", shape);
   }
   const T *yp = y.data(), *dyp = dy.data();
   T* outp = out.mutable_data();

@@ -5,29 +5,16 @@
 namespace cnnkit {
 namespace {
 
-// `obj` as an array of T that the update can write in place: no converted copy.
-template <typename T>
-Array<T> in_place(const py::handle& obj, const char* name) {
-  if (!py::isinstance<py::array>(obj) ||
-      !py::reinterpret_borrow<py::array>(obj).dtype().is(py::dtype::of<T>()))
-    throw py::type_error(std::string("sgd_update: ") + name +
-                         " must be a float32 or float64 numpy array");
-  const py::array raw = py::reinterpret_borrow<py::array>(obj);
-  CNNKIT_CHECK((raw.flags() & py::array::c_style) && raw.writeable(),
-               "sgd_update: " << name << " must be C-contiguous and writeable");
-  return py::reinterpret_borrow<Array<T>>(obj);
-}
-
 template <typename T>
 void sgd_update_arrays(const py::handle& w_obj, const py::handle& g_obj, const py::handle& v_obj,
                        double learning_rate, double momentum, bool nesterov) {
-  Array<T> w = in_place<T>(w_obj, "variable");
+  Array<T> w = writable<T>(w_obj, "sgd_update", "variable");
   const std::vector<py::ssize_t> shape(w.shape(), w.shape() + w.ndim());
   const Array<T> g = require<T>(g_obj, "gradient", w.ndim());
   require_shape(g, "gradient", shape);
   Array<T> v;
   if (!v_obj.is_none()) {
-    v = in_place<T>(v_obj, "velocity");
+    v = writable<T>(v_obj, "sgd_update", "velocity");
     require_shape(v, "velocity", shape);
   }
   T* wp = w.mutable_data();
