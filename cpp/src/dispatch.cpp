@@ -93,14 +93,6 @@ void set_isa(const std::string& name) {
   CNNKIT_CHECK(false, "isa must be one of " << known << ", got '" << name << "'");
 }
 
-namespace {
-// A 1x1, stride-1, unpadded convolution is the matrix product (N*H*W, C) . (C, OC) in NHWC.
-bool is_pointwise(const Conv2dGeometry& g) {
-  return g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.pad_top == 0 && g.pad_left == 0 &&
-         g.pad_bottom == 0 && g.pad_right == 0;
-}
-}  // namespace
-
 // Every entry point runs with denormals flushed on the calling thread for the whole call, as
 // parallel_for does on its threads: this covers kernel work outside parallel_for.
 template <typename T>
@@ -109,8 +101,7 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
   if (const int m = winograd_tile<T>(g, ConvPass::kForward))
     return active_kernels<T>().conv2d_forward_winograd(g, m, x, w, b, relu, y);
   // The GEMM's packed panels beat the convolution tiles on these short reductions (by about a
-  // fifth for 64 channels), and on the kernel gradient's long one; the input gradient runs
-  // faster on the convolution tiles.
+  // fifth for 64 channels).
   if (is_pointwise(g))
     return active_kernels<T>().gemm(false, false, g.N * g.H * g.W, g.OC, g.C, x, w, b, relu, y);
   active_kernels<T>().conv2d_forward(g, x, w, b, relu, y);
@@ -127,12 +118,8 @@ void conv2d_backward_kernel(const Conv2dGeometry& g, const T* x, const T* dy, T*
   const FlushDenormals flush;
   if (const int m = winograd_tile<T>(g, ConvPass::kBackwardKernel))
     return active_kernels<T>().conv2d_backward_kernel_winograd(g, m, x, dy, dw, db);
-  if (is_pointwise(g)) {  // dw (C, OC) = x^T . dy over the N*H*W pixels, db their dy sums
-    const Index pixels = g.N * g.H * g.W;
-    active_kernels<T>().gemm(true, false, g.C, g.OC, pixels, x, dy, nullptr, false, dw);
-    if (db != nullptr) active_kernels<T>().column_sums(pixels, g.OC, dy, db);
-    return;
-  }
+  if (is_pointwise(g))  // dw (C, OC) = x^T . dy over the N*H*W pixels, db their dy sums
+    return active_kernels<T>().outer_product_sums(g.N * g.H * g.W, g.C, g.OC, x, dy, dw, db);
   active_kernels<T>().conv2d_backward_kernel(g, x, dy, dw, db);
 }
 template <typename T>
@@ -164,9 +151,9 @@ void gemm(bool trans_a, bool trans_b, Index M, Index N, Index K, const T* a, con
   active_kernels<T>().gemm(trans_a, trans_b, M, N, K, a, b, bias, relu, c);
 }
 template <typename T>
-void column_sums(Index M, Index N, const T* a, T* out) {
+void outer_product_sums(Index P, Index M, Index N, const T* a, const T* b, T* c, T* b_sums) {
   const FlushDenormals flush;
-  active_kernels<T>().column_sums(M, N, a, out);
+  active_kernels<T>().outer_product_sums(P, M, N, a, b, c, b_sums);
 }
 
 template <typename T>
@@ -185,7 +172,7 @@ void relu_backward(Index count, const T* y, const T* dy, T* dx) {
   template void avg_pool2d_forward<T>(const Conv2dGeometry&, const T*, T*);                    \
   template void avg_pool2d_backward<T>(const Conv2dGeometry&, const T*, T*);                   \
   template void gemm<T>(bool, bool, Index, Index, Index, const T*, const T*, const T*, bool, T*);  \
-  template void column_sums<T>(Index, Index, const T*, T*);                                    \
+  template void outer_product_sums<T>(Index, Index, Index, const T*, const T*, T*, T*);       \
   template void relu_backward<T>(Index, const T*, const T*, T*);
 CNNKIT_INSTANTIATE(float)
 CNNKIT_INSTANTIATE(double)

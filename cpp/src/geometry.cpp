@@ -71,6 +71,11 @@ Conv2dGeometry make_conv2d_geometry(const char* op, Index N, Index H, Index W, I
   return g;
 }
 
+bool is_pointwise(const Conv2dGeometry& g) {
+  return g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.pad_top == 0 && g.pad_left == 0 &&
+         g.pad_bottom == 0 && g.pad_right == 0;
+}
+
 Conv2dGeometry make_pool2d_geometry(const char* op, Index N, Index H, Index W, Index C, Index KH,
                                     Index KW, Index SH, Index SW, Padding padding) {
   return make_conv2d_geometry(op, N, H, W, C, C, KH, KW, SH, SW, 1, 1, padding);

@@ -5,7 +5,8 @@
 //   backward-input: the column path for C <= half a channel block (a block is 4 to 32 lanes
 //            depending on ISA and dtype) and the stride-phase path above it;
 //   backward-kernel: whole-kernel-row runs and the per-tap path;
-//   1x1 stride-1 convolutions, whose forward pass and kernel gradient are matrix products.
+//   1x1 stride-1 convolutions, which run as matrix products (the input gradient in chunks of
+//            pixels, 64 KiB of dy each).
 // Each case also runs on 1 and 2 threads, since the column path splits work by image.
 #include "cnnkit/conv2d.hpp"
 
@@ -39,6 +40,7 @@ std::vector<ConvCase> path_cases() {
     cases.push_back({1, 7, 19, C, 33, 1, 5, 3, 2, 1, 1, kValid});  // wide kernel row, stride 2
     cases.push_back({2, 5, 11, C, 17, 1, 1, 1, 1, 2, 2, kSame});   // 1x1: a matrix product
     cases.push_back({1, 6, 7, C, 9, 1, 1, 2, 1, 1, 1, kValid});    // 1x1 stride 2: not one
+    cases.push_back({2, 7, 9, C, 300, 1, 1, 1, 1, 1, 1, kValid});  // 1x1: several dy chunks
   }
   cases.push_back({1, 5, 5, 3, 4, 5, 5, 1, 1, 1, 1, kValid});   // kernel == input
   cases.push_back({4, 6, 6, 2, 3, 3, 3, 3, 3, 1, 1, kValid});   // stride == kernel

@@ -79,34 +79,43 @@ TYPED_TEST(Gemm, MatchesReferenceAtBlockEdges) {
   set_num_threads(saved_threads);
 }
 
-// Column sums (a product's bias gradient) against float64 sums, with 1 to 3 threads splitting
-// the rows, empty matrices included; a second run on the same threads repeats bitwise.
-TYPED_TEST(Gemm, ColumnSumsMatchDoubleSums) {
+// Sums of outer products (a 1x1 convolution's kernel and bias gradients) against float64 sums:
+// row counts around the chunking, column counts around the blocks (partial last blocks), empty
+// operands, 1 to 3 threads splitting the rows; a second run on the same threads repeats bitwise.
+TYPED_TEST(Gemm, OuterProductSumsMatchDoubleSums) {
   using T = TypeParam;
   const int saved_threads = get_num_threads();
   std::mt19937_64 rng(13);
-  for (const Index M : {0, 1, 2, 7, 64, 1001})
-    for (const Index N : {0, 1, 5, 16, 33}) {
-      SCOPED_TRACE("M=" + std::to_string(M) + " N=" + std::to_string(N));
-      const auto a = random_vector<T>(M * N, rng);
-      std::vector<T> expected(N);
-      for (Index j = 0; j < N; ++j) {
-        double sum = 0;
-        for (Index r = 0; r < M; ++r) sum += a[r * N + j];
-        expected[j] = T(sum);
+  for (const Index P : {0, 1, 7, 300, 2001})
+    for (const Index M : {0, 1, 5, 13, 64})
+      for (const Index N : {0, 1, 5, 16, 33, 40}) {
+        SCOPED_TRACE("P=" + std::to_string(P) + " M=" + std::to_string(M) +
+                     " N=" + std::to_string(N));
+        const auto a = random_vector<T>(P * M, rng), b = random_vector<T>(P * N, rng);
+        std::vector<T> expected(M * N), expected_sums(N);
+        for (Index j = 0; j < N; ++j) {
+          for (Index i = 0; i < M; ++i) {
+            double sum = 0;
+            for (Index r = 0; r < P; ++r) sum += double(a[r * M + i]) * b[r * N + j];
+            expected[i * N + j] = T(sum);
+          }
+          double sum = 0;
+          for (Index r = 0; r < P; ++r) sum += b[r * N + j];
+          expected_sums[j] = T(sum);
+        }
+        for (const int threads : {1, 2, 3}) {
+          SCOPED_TRACE("threads=" + std::to_string(threads));
+          set_num_threads(threads);
+          testing::for_each_isa([&] {
+            std::vector<T> c(M * N, T(-7)), sums(N, T(-7)), again(M * N, T(-7));
+            outer_product_sums<T>(P, M, N, a.data(), b.data(), c.data(), sums.data());
+            outer_product_sums<T>(P, M, N, a.data(), b.data(), again.data(), nullptr);
+            EXPECT_TRUE(all_close(c, expected));
+            EXPECT_TRUE(all_close(sums, expected_sums));
+            EXPECT_EQ(c, again);
+          });
+        }
       }
-      for (const int threads : {1, 2, 3}) {
-        SCOPED_TRACE("threads=" + std::to_string(threads));
-        set_num_threads(threads);
-        testing::for_each_isa([&] {
-          std::vector<T> out(N, T(-7)), again(N, T(-7));
-          column_sums<T>(M, N, a.data(), out.data());
-          column_sums<T>(M, N, a.data(), again.data());
-          EXPECT_TRUE(all_close(out, expected));
-          EXPECT_EQ(out, again);
-        });
-      }
-    }
   set_num_threads(saved_threads);
 }
 

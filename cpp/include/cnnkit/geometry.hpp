@@ -31,6 +31,9 @@ Conv2dGeometry make_conv2d_geometry(const char* op, Index N, Index H, Index W, I
                                     Index KH, Index KW, Index SH, Index SW, Index DH, Index DW,
                                     Padding padding);
 
+// A 1x1, stride-1, unpadded convolution: in NHWC the matrix product (N*H*W, C) . (C, OC).
+bool is_pointwise(const Conv2dGeometry& g);
+
 Conv2dGeometry make_pool2d_geometry(const char* op, Index N, Index H, Index W, Index C, Index KH,
                                     Index KW, Index SH, Index SW, Padding padding);
 

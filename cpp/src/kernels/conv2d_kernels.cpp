@@ -4,7 +4,8 @@
 // Forward and backward-input run the same micro-kernel (tile.hpp): backward-input is a
 // convolution of dy with the kernel's channel roles swapped, visited by stride phase so taps
 // the stride skips are skipped; with few input channels it goes through per-pixel columns
-// instead (conv2d_backward_input_columns). Forward and backward-kernel reduce over a whole
+// instead (conv2d_backward_input_columns), and a pointwise convolution runs as the matrix
+// product it is (conv2d_backward_input_pointwise). Forward and backward-kernel reduce over a whole
 // kernel row at once where its KW*C inputs are contiguous, which is what keeps first layers
 // (C = 1 or 3) busy. Backward-kernel reduces over pixels into thread-private buffers that are
 // summed in a fixed order, so results are bitwise reproducible for a given thread count.
@@ -166,6 +167,35 @@ void conv2d_backward_input_columns(const Conv2dGeometry& g, const T* dy, const T
   });
 }
 
+// Backward-input of a pointwise convolution (see is_pointwise): dx (P, C) = dy (P, OC) . w^T
+// over the P = N*H*W pixels, with w packed as for conv2d_backward_input. Chunks of pixels whose
+// dy stays in L2 pass once per channel block, so the block's packed weights (OC x kBlock) stay in
+// L1 while every tile of the chunk reads them (AVX2: 15% faster than channel blocks innermost,
+// where a block's tiles cycle 64 KiB of weights through L1 for 64 channels).
+template <typename T>
+void conv2d_backward_input_pointwise(const Conv2dGeometry& g, const T* wp, const T* dy, T* dx) {
+  using K = Tile<T>;
+  constexpr Index B = K::kBlock;
+  const Index pixels = g.N * g.H * g.W, ncb = ceil_div(g.C, B);
+  const Index chunk = std::max<Index>(K::kPixels, (Index(64) << 10) / Index(sizeof(T)) / g.OC);
+  parallel_for(ceil_div(pixels, chunk), [&](Index begin, Index end, int) {
+    for (Index item = begin; item < end; ++item) {
+      const Index p0 = item * chunk, count = min_index(chunk, pixels - p0);
+      for (Index cb = 0; cb < ncb; ++cb)
+        for_each_tile(count, K::kPixels, [&](Index first, auto np) {
+          constexpr int NP = decltype(np)::value;
+          const T* rows = dy + (p0 + first) * g.OC;
+          typename K::Vec acc[NP][K::kVecs];
+          K::template init<NP>(nullptr, acc);
+          K::template accumulate_strided<NP>(1, g.OC, wp + cb * g.OC * B, g.OC,
+                                             [&](Index) { return rows; }, acc);
+          K::template store<NP>(acc, min_index(B, g.C - cb * B), false,
+                                dx + (p0 + first) * g.C + cb * B, g.C);
+        });
+    }
+  });
+}
+
 // Backward-input as a convolution of dy with the kernel's channel roles swapped (vectorised over
 // C). Input columns are visited by stride phase (iw = phase + SW*j), so every pixel of a tile is
 // hit by the same kernel columns and taps the stride skips are skipped for the whole tile.
@@ -177,6 +207,7 @@ void conv2d_backward_input(const Conv2dGeometry& g, const T* dy, const T* w, T* 
   const Index taps = g.KH * g.KW, ncb = ceil_div(g.C, B);
   Buffer<T> wp(ncb * taps * g.OC * B), zeros(g.OC);
   pack_blocks(w, taps, g.OC, g.C, true, wp.data());
+  if (is_pointwise(g)) return conv2d_backward_input_pointwise(g, wp.data(), dy, dx);
   std::memset(zeros.data(), 0, sizeof(T) * g.OC);
 
   // The output index (row or column) that reads input index i at kernel offset k; `none` if the

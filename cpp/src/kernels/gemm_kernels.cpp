@@ -15,6 +15,7 @@ namespace cnnkit {
 namespace CNNKIT_ISA {
 
 #include "kernels/simd.hpp"
+#include "kernels/tile.hpp"
 
 namespace {
 
@@ -227,22 +228,76 @@ void gemm(bool trans_a, bool trans_b, Index M, Index N, Index K, const T* a, con
     Gemm<T, 2>::run(trans_a, trans_b, M, N, K, a, b, bias, relu, c);
 }
 
-// Each thread sums a range of rows into its own vector; the vectors are added in thread order.
+// c (M,N) = a^T b and b_sums (N) = the column sums of b (unless null), for a (P,M) and b (P,N)
+// with P far larger than M and N: a 1x1 convolution's kernel and bias gradients, where packing
+// both operands, as gemm does, would copy them whole for little arithmetic per element. The
+// micro-kernel reads them in place instead, chunk by chunk of rows small enough to stay in L2:
+// per block of N (whose column of the chunk stays in L1) every tile of M sums the chunk's outer
+// products, and the chunk's column sums of that block are taken while it is there. Threads sum
+// contiguous ranges of chunks into private copies, added in thread order at the end (bitwise
+// reproducible for a given thread count).
 template <typename T>
-void column_sums(Index M, Index N, const T* a, T* out) {
-  const Index nthreads = min_index(get_num_threads(), std::max<Index>(M, 1));
-  Buffer<T> partial(nthreads * N);
-  zero_partials(partial.data(), nthreads, N);
-  parallel_for(M, [&](Index begin, Index end, int thread) {
-    T* sums = partial.data() + thread * N;
-    for (Index r = begin; r < end; ++r)
-      for (Index j = 0; j < N; ++j) sums[j] += a[r * N + j];
+void outer_product_sums(Index P, Index M, Index N, const T* a, const T* b, T* c, T* b_sums) {
+  using K = Tile<T>;
+  using S = Simd<T>;
+  using Vec = typename S::Vec;
+  constexpr Index B = K::kBlock, L = S::kLanes;
+  const Index nb = ceil_div(N, B), ldp = nb * B, tail = N % B;
+  // Rows per chunk: a's and b's about 128 KiB together (64 to 256 KiB measure the same).
+  const Index row_bytes = std::max<Index>(M + N, 1) * Index(sizeof(T));
+  const Index chunk = std::max<Index>(16, (Index(128) << 10) / row_bytes);
+  const Index chunks = ceil_div(P, chunk);
+  const Index nthreads = min_index(get_num_threads(), std::max<Index>(chunks, 1));
+  const Index per_thread = (M + 1) * ldp;  // private c (rows ldp apart), then b_sums
+  Buffer<T> partial(nthreads * per_thread);
+  zero_partials(partial.data(), nthreads, per_thread);
+
+  parallel_for(chunks, [&](Index begin, Index end, int thread) {
+    T* sums = partial.data() + thread * per_thread;
+    Buffer<T> last(tail != 0 ? chunk * B : 0);  // the chunk's partial last block, zero-padded
+    for (Index ch = begin; ch < end; ++ch) {
+      const Index p0 = ch * chunk, rows = min_index(chunk, P - p0);
+      const T* ac = a + p0 * M;
+      const T* bc = b + p0 * N;
+      if (tail != 0)
+        for (Index r = 0; r < rows; ++r)
+          for (Index i = 0; i < B; ++i)
+            last.data()[r * B + i] = i < tail ? bc[r * N + (nb - 1) * B + i] : T(0);
+      for (Index jb = 0; jb < nb; ++jb) {
+        const bool partial_block = tail != 0 && jb == nb - 1;
+        const T* bj = partial_block ? last.data() : bc + jb * B;
+        const Index ldb = partial_block ? B : N;
+        for_each_tile(M, K::kPixels, [&](Index m0, auto np) {
+          constexpr int NP = decltype(np)::value;
+          Vec acc[NP][K::kVecs];
+          K::template load<NP>(sums + m0 * ldp + jb * B, ldp, B, acc);
+          K::template reduce<NP>(rows, bj, ldb,
+                                 [&](int q, Index r) { return ac[r * M + m0 + q]; }, acc);
+          K::template store<NP>(acc, B, false, sums + m0 * ldp + jb * B, ldp);
+        });
+        if (b_sums == nullptr) continue;
+        Vec total[K::kVecs];
+        T* out = sums + M * ldp + jb * B;
+        for (int j = 0; j < K::kVecs; ++j) total[j] = S::load(out + j * L);
+        for (Index r = 0; r < rows; ++r)
+          for (int j = 0; j < K::kVecs; ++j) total[j] += S::load(bj + r * ldb + j * L);
+        for (int j = 0; j < K::kVecs; ++j) S::store(out + j * L, total[j]);
+      }
+    }
   });
-  for (Index j = 0; j < N; ++j) {
-    T total = partial.data()[j];
-    for (Index t = 1; t < nthreads; ++t) total += partial.data()[t * N + j];
-    out[j] = total;
-  }
+
+  parallel_for(M + 1, [&](Index begin, Index end, int) {
+    for (Index row = begin; row < end; ++row) {
+      T* out = row < M ? c + row * N : b_sums;
+      if (out == nullptr) continue;
+      for (Index j = 0; j < N; ++j) {
+        T total = partial.data()[row * ldp + j];
+        for (Index t = 1; t < nthreads; ++t)
+          total += partial.data()[t * per_thread + row * ldp + j];
+        out[j] = total;
+      }
+    }
+  });
 }
 
 }  // namespace
@@ -250,7 +305,7 @@ void column_sums(Index M, Index N, const T* a, T* out) {
 template <typename T>
 void fill_gemm_kernels(KernelSet<T>* set) {
   set->gemm = &gemm<T>;
-  set->column_sums = &column_sums<T>;
+  set->outer_product_sums = &outer_product_sums<T>;
 }
 template void fill_gemm_kernels<float>(KernelSet<float>*);
 template void fill_gemm_kernels<double>(KernelSet<double>*);

@@ -26,12 +26,12 @@ struct KernelSet {
   // op transposes a stored (K,M) / b stored (N,K) when trans_a / trans_b is set.
   void (*gemm)(bool trans_a, bool trans_b, Index M, Index N, Index K, const T* a, const T* b,
                const T* bias, bool relu, T* c);
-  // out (N) = the column sums of a (M,N).
-  void (*column_sums)(Index M, Index N, const T* a, T* out);
-  // y (rows,OW) = correlation of the padded band xe (rows+KH-1, OW+KW-1) with w (KH,KW);
-  // ldx, ldy: row strides of xe and y. Serial: the caller splits the work.
+  // c (M,N) = a^T b for a (P,M) and b (P,N), and b_sums (N, may be null) = the column sums of b.
+  void (*outer_product_sums)(Index P, Index M, Index N, const T* a, const T* b, T* c, T* b_sums);
   // dx (count) = dy * (y > 0), the gradient through a ReLU with output y; dx may be dy.
   void (*relu_backward)(Index count, const T* y, const T* dy, T* dx);
+  // y (rows,OW) = correlation of the padded band xe (rows+KH-1, OW+KW-1) with w (KH,KW);
+  // ldx, ldy: row strides of xe and y. Serial: the caller splits the work.
   void (*filter2d)(Index rows, Index OW, Index KH, Index KW, const T* xe, Index ldx, const T* w,
                    T* y, Index ldy);
 };

@@ -17,18 +17,18 @@ struct Tile {
   static constexpr int kVecs = 2;
   static constexpr Index kBlock = kVecs * S::kLanes;  // channels per packed weight block
 
-  // acc[p] += sum_{r < R} in(p, r) * wt[r*kBlock + 0..kBlock): the loop every accumulate runs.
-  // The sums live in a local copy, which GCC keeps in registers; given the caller's array it
-  // stored the accumulators to memory at every step.
+  // acc[p] += sum_{r < R} in(p, r) * wt[r*ldw + 0..kBlock): the loop every accumulate and the
+  // kernel gradients' sums of outer products run. The sums live in a local copy, which GCC keeps
+  // in registers; given the caller's array it stored the accumulators to memory at every step.
   template <int NP, typename InFn>
-  __attribute__((always_inline)) static inline void reduce(Index R, const T* wt, InFn&& in,
-                                                           Vec (&sums)[NP][kVecs]) {
+  __attribute__((always_inline)) static inline void reduce(Index R, const T* wt, Index ldw,
+                                                           InFn&& in, Vec (&sums)[NP][kVecs]) {
     Vec acc[NP][kVecs];
     std::memcpy(acc, sums, sizeof(acc));
     for (Index r = 0; r < R; ++r) {
       Vec w[kVecs];
 #pragma GCC unroll 4
-      for (int j = 0; j < kVecs; ++j) w[j] = S::load(wt + r * kBlock + j * S::kLanes);
+      for (int j = 0; j < kVecs; ++j) w[j] = S::load(wt + r * ldw + j * S::kLanes);
 #pragma GCC unroll 12
       for (int p = 0; p < NP; ++p) {
         const Vec xv = S::broadcast(in(p, r));
@@ -52,7 +52,8 @@ struct Tile {
         any |= s[p] != nullptr;
         if (s[p] == nullptr) s[p] = zeros;
       }
-      if (any) reduce<NP>(R, wp + t * R * kBlock, [&](int p, Index r) { return s[p][r]; }, acc);
+      if (any)
+        reduce<NP>(R, wp + t * R * kBlock, kBlock, [&](int p, Index r) { return s[p][r]; }, acc);
     }
   }
 
@@ -65,7 +66,8 @@ struct Tile {
     for (Index t = 0; t < taps; ++t) {
       const T* s = row(t);
       if (s != nullptr)
-        reduce<NP>(R, wp + t * R * kBlock, [&](int p, Index r) { return s[p * stride + r]; }, acc);
+        reduce<NP>(R, wp + t * R * kBlock, kBlock,
+                   [&](int p, Index r) { return s[p * stride + r]; }, acc);
     }
   }
 

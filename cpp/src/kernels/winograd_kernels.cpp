@@ -359,24 +359,15 @@ template <typename T, int NP>
 void position_products(Index count, Index cp, Index kp, Index kb_begin, Index kb_end,
                        const T* ve, const T* de, bool fresh, T* out) {
   using K = Tile<T>;
-  using S = Simd<T>;
-  using Vec = typename S::Vec;
-  constexpr Index B = K::kBlock, L = S::kLanes;
+  constexpr Index B = K::kBlock;
   for (Index kb = kb_begin; kb < kb_end; ++kb) {
-    Vec acc[NP][K::kVecs];
+    typename K::Vec acc[NP][K::kVecs];
     if (fresh)
       K::template init<NP>(nullptr, acc);
     else
       K::template load<NP>(out + kb * B, kp, B, acc);
-    for (Index t = 0; t < count; ++t) {
-      Vec dv[K::kVecs];
-      for (int j = 0; j < K::kVecs; ++j) dv[j] = S::load(de + t * kp + kb * B + j * L);
-#pragma GCC unroll 12
-      for (int q = 0; q < NP; ++q) {
-        const Vec xv = S::broadcast(ve[t * cp + q]);
-        for (int j = 0; j < K::kVecs; ++j) acc[q][j] += xv * dv[j];
-      }
-    }
+    K::template reduce<NP>(count, de + kb * B, kp, [&](int q, Index t) { return ve[t * cp + q]; },
+                           acc);
     K::template store<NP>(acc, B, false, out + kb * B, kp);
   }
 }
