@@ -1,5 +1,6 @@
-// Winograd convolution against the direct-loop references within its stated accuracy bound, on
-// every ISA, and the rule that decides when the plain conv2d functions use it.
+// Winograd convolution (3x3 stride 1, and the phase-split 3x3 stride-2 forward pass) against the
+// direct-loop references within its stated accuracy bound, on every ISA, and the rule that
+// decides when the plain conv2d functions use it.
 #include "cnnkit/winograd.hpp"
 
 #include <cmath>
@@ -30,6 +31,20 @@ double relative_error(const std::vector<T>& actual, const std::vector<T>& expect
   return scale > 0 ? diff / scale : diff;
 }
 
+// Random 3x3 cases with the given stride, sizes around the tile, vector and block sizes, until
+// there are `total`.
+void add_random_3x3_cases(Index stride, size_t total, unsigned seed, std::vector<ConvCase>* cases) {
+  std::mt19937_64 rng(seed);
+  auto pick = [&](const std::vector<Index>& from) { return from[rng() % from.size()]; };
+  while (cases->size() < total) {
+    ConvCase c{pick({1, 2, 3}), pick(testing::edge_sizes()), pick(testing::edge_sizes()),
+               pick(testing::edge_sizes()), pick(testing::edge_sizes()), 3, 3, stride, stride, 1, 1,
+               rng() % 2 ? Padding::kSame : Padding::kValid};
+    if (c.H < 3 || c.W < 3) c.padding = Padding::kSame;
+    cases->push_back(c);
+  }
+}
+
 // 3x3 stride-1 cases: tiles cut by the image edge (sizes that are not multiples of 2 or 4), images
 // smaller than a tile, channel counts around the vector and block sizes, and real layer sizes.
 std::vector<ConvCase> winograd_cases() {
@@ -42,15 +57,7 @@ std::vector<ConvCase> winograd_cases() {
       {1, 9, 13, 64, 256, 3, 3, 1, 1, 1, 1, Padding::kSame},
       {0, 5, 5, 2, 3, 3, 3, 1, 1, 1, 1, Padding::kValid},     // empty batch
   };
-  std::mt19937_64 rng(21);
-  auto pick = [&](const std::vector<Index>& from) { return from[rng() % from.size()]; };
-  while (cases.size() < 60) {
-    ConvCase c{pick({1, 2, 3}), pick(testing::edge_sizes()), pick(testing::edge_sizes()),
-               pick(testing::edge_sizes()), pick(testing::edge_sizes()), 3, 3, 1, 1, 1, 1,
-               rng() % 2 ? Padding::kSame : Padding::kValid};
-    if (c.H < 3 || c.W < 3) c.padding = Padding::kSame;
-    cases.push_back(c);
-  }
+  add_random_3x3_cases(1, 60, 21, &cases);
   return cases;
 }
 
@@ -76,6 +83,47 @@ TYPED_TEST(Winograd, ForwardWithinBoundOfReference) {
           std::vector<T> y(expected.size(), T(-7));
           conv2d_forward_winograd<T>(g, m, x.data(), w.data(), bias, relu, y.data());
           EXPECT_LE(relative_error(y, expected), bound<T>()) << "m=" << m << " relu=" << relu;
+        });
+      }
+    }
+  }
+}
+
+// 3x3 stride-2 cases for the phase-split forward pass: tiles cut by the image edge (outputs not
+// a multiple of 4, odd inputs whose last patch row is padding), images smaller than a patch,
+// channel counts around the vector and block sizes, and real layer sizes.
+std::vector<ConvCase> stride2_cases() {
+  std::vector<ConvCase> cases = {
+      {1, 3, 3, 1, 1, 3, 3, 2, 2, 1, 1, Padding::kValid},      // kernel == input: one output
+      {1, 1, 1, 2, 3, 3, 3, 2, 2, 1, 1, Padding::kSame},       // one pixel
+      {2, 56, 56, 128, 128, 3, 3, 2, 2, 1, 1, Padding::kSame}, // layer k
+      {1, 17, 16, 64, 33, 3, 3, 2, 2, 1, 1, Padding::kValid},
+      {0, 9, 9, 16, 4, 3, 3, 2, 2, 1, 1, Padding::kSame},      // empty batch
+  };
+  add_random_3x3_cases(2, 50, 22, &cases);
+  return cases;
+}
+
+// Every case on every ISA at 1 and 3 threads (tile groups split between threads).
+TYPED_TEST(Winograd, Stride2ForwardWithinBoundOfReference) {
+  using T = TypeParam;
+  std::mt19937_64 rng(5);
+  for (const ConvCase& c : stride2_cases()) {
+    SCOPED_TRACE(c.str());
+    const Conv2dGeometry g = c.geometry();
+    const auto x = random_vector<T>(g.N * g.H * g.W * g.C, rng);
+    const auto w = random_vector<T>(9 * g.C * g.OC, rng), b = random_vector<T>(g.OC, rng);
+    for (bool relu : {false, true}) {
+      const T* bias = relu ? b.data() : nullptr;
+      std::vector<T> expected(g.N * g.OH * g.OW * g.OC);
+      conv2d_forward_ref<T>(g, x.data(), w.data(), bias, relu, expected.data());
+      for (int threads : {1, 3}) {
+        const testing::ThreadCount scope(threads);
+        testing::for_each_isa([&] {
+          std::vector<T> y(expected.size(), T(-7));
+          conv2d_forward_winograd_stride2<T>(g, x.data(), w.data(), bias, relu, y.data());
+          EXPECT_LE(relative_error(y, expected), bound<T>())
+              << "threads=" << threads << " relu=" << relu;
         });
       }
     }
@@ -170,6 +218,33 @@ TEST(WinogradChoice, OnlyFloat3x3Stride1UndilatedWithEnoughChannels) {
   EXPECT_EQ(winograd_tile<float>(layer(8, 64, 3, 1, 1), ConvPass::kBackwardKernel), 0);
 }
 
+TEST(WinogradChoice, Stride2ForwardOnlyFloat3x3UndilatedWithEnoughChannels) {
+  EXPECT_TRUE(winograd_stride2<float>(layer(128, 128, 3, 2, 1)));
+  EXPECT_TRUE(winograd_stride2<float>(layer(16, 4, 3, 2, 1)));
+  EXPECT_FALSE(winograd_stride2<double>(layer(128, 128, 3, 2, 1)));
+  EXPECT_FALSE(winograd_stride2<float>(layer(8, 128, 3, 2, 1)));    // too few input channels
+  EXPECT_FALSE(winograd_stride2<float>(layer(128, 128, 3, 1, 1)));  // stride 1: winograd_tile
+  EXPECT_FALSE(winograd_stride2<float>(layer(128, 128, 5, 2, 1)));
+  EXPECT_FALSE(winograd_stride2<float>(layer(128, 128, 3, 2, 2)));
+  EXPECT_FALSE(winograd_stride2<float>(make_conv2d_geometry("test", 1, 9, 9, 32, 32, 3, 3, 2, 1, 1,
+                                                            1, Padding::kSame)));
+  set_winograd_enabled(false);
+  EXPECT_FALSE(winograd_stride2<float>(layer(128, 128, 3, 2, 1)));
+  set_winograd_enabled(true);
+}
+
+// The plain forward function takes the phase split for a stride-2 layer: bitwise the forced one.
+TEST(WinogradChoice, Stride2ForwardIsTheForcedPhaseSplit) {
+  const Conv2dGeometry g = layer(32, 20, 3, 2, 1);
+  std::mt19937_64 rng(4);
+  const auto x = random_vector<float>(g.N * g.H * g.W * g.C, rng);
+  const auto w = random_vector<float>(9 * g.C * g.OC, rng), b = random_vector<float>(g.OC, rng);
+  std::vector<float> automatic(g.N * g.OH * g.OW * g.OC), forced(automatic.size());
+  conv2d_forward<float>(g, x.data(), w.data(), b.data(), true, automatic.data());
+  conv2d_forward_winograd_stride2<float>(g, x.data(), w.data(), b.data(), true, forced.data());
+  EXPECT_EQ(automatic, forced);
+}
+
 TEST(WinogradChoice, SmallerTilesWhereLargeOnesWasteOutputs) {
   auto square = [](Index size) {
     return make_conv2d_geometry("test", 8, size, size, 64, 64, 3, 3, 1, 1, 1, 1, Padding::kSame);
@@ -207,6 +282,9 @@ TEST(WinogradChoice, RejectsGeometriesItCannotCompute) {
   const Conv2dGeometry g = layer(8, 8, 5, 1, 1);
   std::vector<float> x(g.N * g.H * g.W * g.C), w(25 * 64), y(g.N * g.OH * g.OW * g.OC);
   EXPECT_THROW(conv2d_forward_winograd<float>(g, 4, x.data(), w.data(), nullptr, false, y.data()),
+               std::invalid_argument);
+  EXPECT_THROW(conv2d_forward_winograd_stride2<float>(layer(8, 8, 3, 1, 1), x.data(), w.data(),
+                                                     nullptr, false, y.data()),
                std::invalid_argument);
   const Conv2dGeometry ok = layer(8, 8, 3, 1, 1);
   EXPECT_THROW(conv2d_forward_winograd<float>(ok, 3, x.data(), w.data(), nullptr, false, y.data()),

@@ -140,6 +140,16 @@ inline typename Simd<T>::Vec load_lanes(const T* p, Index count) {
   return S::load(lanes);
 }
 
+// Stores the first `count` lanes of v at p: the inverse of load_lanes.
+template <typename T>
+inline void store_lanes(T* p, typename Simd<T>::Vec v, Index count) {
+  using S = Simd<T>;
+  if (count >= S::kLanes) return S::store(p, v);
+  T lanes[S::kLanes];
+  S::store(lanes, v);
+  std::memcpy(p, lanes, sizeof(T) * count);
+}
+
 // u[e][kb][c][kBlock] = (G g G^T)[e] for input channel c and output k = kb*kBlock + lane, where
 // g[i][j] = w[((i*3 + j)*C + c)*K + k] (forward), or for backward-input, where C and K are the
 // kernel's output and input channels, g[i][j] = w[(((2-i)*3 + 2-j)*K + k)*C + c]. Vectorised over
@@ -298,13 +308,7 @@ void correlate(const Problem& p, const T* x, const T* u, const T* bias, bool rel
                 o += b;
                 if (relu) o = S::relu(o);
                 T* dst = y + ((n * p.OH + oh0 + i) * p.OW + ow0 + j) * p.K + k0;
-                if (lanes == L) {
-                  S::store(dst, o);
-                } else {
-                  T vals[L];
-                  S::store(vals, o);
-                  std::memcpy(dst, vals, sizeof(T) * lanes);
-                }
+                store_lanes(dst, o, lanes);
               });
         }
       }
@@ -522,12 +526,254 @@ void run(const Problem& p, const T* x, const T* w, bool backward, const T* bias,
   correlate<T, m>(p, x, u.data(), bias, relu, y);
 }
 
+// 3x3 stride-2 convolution by phases. Each output of a 4x4 tile reads a 9x9 input patch: its
+// even rows and columns (a 5x5 phase) meet kernel rows and columns 0 and 2, its odd ones kernel
+// row and column 1. So the tile is the sum of four stride-1 correlations over the patch's phases:
+// even/even (5x5) with the 2x2 kernel g[{0,2}][{0,2}] by F(4x4, 2x2), even/odd (5x4) with the
+// 2x1 kernel g[{0,2}][1] by F(4, 2) down the columns, odd/even (4x5) with g[1][{0,2}] by F(4, 2)
+// along the rows, and odd/odd (4x4) with g[1][1] directly: 25 + 20 + 20 + 16 = 81 products per
+// channel pair instead of 144 (1.78x fewer), the patch's 81 values transformed phase by phase.
+//
+// Transformed patch positions e: even/even a*5 + b, even/odd 25 + a*4 + v, odd/even 45 + t*5 + b,
+// odd/odd 65 + t*4 + v (a, b < 5 transformed, t, v < 4 plain). Positions that share a kernel
+// value form one GEMM with several rows per tile: 36 GEMMs, the transformed kernel's 36 values
+// (kernel positions) ordered even/even a*5 + b, even/odd 25 + a, odd/even 30 + b, odd/odd 35.
+struct Stride2 {
+  static constexpr int kTile = 4, kPositions = 81, kKernelPositions = 36;
+  static constexpr int kEvenOdd(int a, int v) { return 25 + a * 4 + v; }
+  static constexpr int kOddEven(int t, int b) { return 45 + t * 5 + b; }
+  // Per kernel position: first patch position, step between its rows' positions, rows per tile.
+  // Per kernel position: first patch position, step between its rows' positions, and log2 of
+  // its rows per tile (a shift, not a division, per row).
+  struct Gemm {
+    int first, step, log_rows;
+  };
+  static constexpr Gemm gemm(int kpos) {
+    return kpos < 25   ? Gemm{kpos, 1, 0}
+           : kpos < 30 ? Gemm{25 + (kpos - 25) * 4, 1, 2}
+           : kpos < 35 ? Gemm{45 + (kpos - 30), 5, 2}
+                       : Gemm{65, 1, 4};
+  }
+  // F(4, 2) at the points 0, 1, -1, 2 and infinity.
+  template <typename V>  // o = B^T d
+  static inline void input(const V (&d)[5], V (&o)[5]) {
+    const V two = V{} + 2, three = V{} + 3;
+    o[0] = two * (d[0] - d[2]) - d[1] + d[3];
+    o[1] = d[3] - two * d[1] - d[2];
+    o[2] = two * d[1] - three * d[2] + d[3];
+    o[3] = d[3] - d[1];
+    o[4] = two * (d[1] - d[3]) - d[2] + d[4];
+  }
+  template <typename V>  // y = A^T s
+  static inline void output(const V (&s)[5], V (&y)[4]) {
+    const V two = V{} + 2, four = V{} + 4, eight = V{} + 8;
+    const V sum = s[1] + s[2], diff = s[1] - s[2];
+    y[0] = s[0] + sum + s[3];
+    y[1] = diff + two * s[3];
+    y[2] = sum + four * s[3];
+    y[3] = diff + eight * s[3] + s[4];
+  }
+  template <typename T, typename V>  // u = G g
+  static inline void kernel(const V (&g)[2], V (&u)[5]) {
+    const V half = V{} + T(0.5), sixth = V{} + T(1.0 / 6), third = V{} + T(1.0 / 3);
+    u[0] = half * g[0];
+    u[1] = -half * (g[0] + g[1]);
+    u[2] = sixth * (g[1] - g[0]);
+    u[3] = sixth * g[0] + third * g[1];
+    u[4] = g[1];
+  }
+};
+
+// u[kpos][kb][c][kBlock] for the 36 kernel positions of Stride2, from w (3, 3, C, K).
+template <typename T>
+void transform_kernel_stride2(const T* w, Index C, Index K, T* u) {
+  using X = Stride2;
+  using S = Simd<T>;
+  using Vec = typename S::Vec;
+  constexpr Index B = Tile<T>::kBlock, L = S::kLanes;
+  const Index nkb = ceil_div(K, B);
+  parallel_for(C * nkb, [&](Index begin, Index end, int) {
+    for (Index item = begin; item < end; ++item) {
+      const Index c = item / nkb, kb = item % nkb;
+      for (Index k0 = kb * B; k0 < kb * B + B; k0 += L) {
+        const auto put = [&](int kpos, Vec value) {
+          S::store(u + ((kpos * nkb + kb) * C + c) * B + (k0 - kb * B), value);
+        };
+        Vec g[3][3];
+        for (int i = 0; i < 3; ++i)
+          for (int j = 0; j < 3; ++j)
+            g[i][j] = k0 < K ? load_lanes(w + ((i * 3 + j) * C + c) * K + k0, K - k0) : S::zero();
+        Vec rows[2][5], ee[5][5], eo[5], oe[5];
+        for (int j = 0; j < 2; ++j) X::template kernel<T>({g[0][2 * j], g[2][2 * j]}, rows[j]);
+        for (int a = 0; a < 5; ++a) X::template kernel<T>({rows[0][a], rows[1][a]}, ee[a]);
+        X::template kernel<T>({g[0][1], g[2][1]}, eo);
+        X::template kernel<T>({g[1][0], g[1][2]}, oe);
+        for (int a = 0; a < 5; ++a) {
+          for (int b = 0; b < 5; ++b) put(a * 5 + b, ee[a][b]);
+          put(25 + a, eo[a]);
+          put(30 + a, oe[a]);
+        }
+        put(35, g[1][1]);
+      }
+    }
+  });
+}
+
+// v[e * stride + c] for the 81 patch positions e of output tile `tile` (see Stride2); channels
+// padded to whole vectors with zeros.
+template <typename T>
+void transform_input_stride2(const Problem& p, const T* x, Index tile, T* v, Index stride) {
+  using X = Stride2;
+  using S = Simd<T>;
+  using Vec = typename S::Vec;
+  constexpr Index L = S::kLanes;
+  const Index cp = ceil_div(p.C, L) * L, th = ceil_div(p.OH, 4), tw = ceil_div(p.OW, 4);
+  const Index n = tile / (th * tw), r = tile % (th * tw);
+  const Index ih0 = (r / tw) * 8 - p.pad_top, iw0 = (r % tw) * 8 - p.pad_left;
+  const bool inside = ih0 >= 0 && ih0 + 9 <= p.H && iw0 >= 0 && iw0 + 9 <= p.W;
+  const auto input = [](const Vec (&a)[5], Vec (&b)[5]) { X::input(a, b); };
+  for (Index c0 = 0; c0 < cp; c0 += L) {
+    const auto put = [&](int e, Vec value) { S::store(v + e * stride + c0, value); };
+    // Every transform from the patch values at(i, j), i, j < 9.
+    const auto transform = [&](auto&& at) {
+      transform_2d<5, 5, Vec>([&](int i, int j) { return at(2 * i, 2 * j); }, input,
+                              [&](int a, int b, Vec value) { put(a * 5 + b, value); });
+#pragma GCC unroll 4
+      for (int t = 0; t < 4; ++t) {
+        Vec even_odd[5], odd_even[5], out[5];
+#pragma GCC unroll 5
+        for (int i = 0; i < 5; ++i) {
+          even_odd[i] = at(2 * i, 2 * t + 1);
+          odd_even[i] = at(2 * t + 1, 2 * i);
+        }
+        X::input(even_odd, out);
+#pragma GCC unroll 5
+        for (int a = 0; a < 5; ++a) put(X::kEvenOdd(a, t), out[a]);
+        X::input(odd_even, out);
+#pragma GCC unroll 5
+        for (int b = 0; b < 5; ++b) put(X::kOddEven(t, b), out[b]);
+#pragma GCC unroll 4
+        for (int u = 0; u < 4; ++u) put(65 + t * 4 + u, at(2 * t + 1, 2 * u + 1));
+      }
+    };
+    if (inside && c0 + L <= p.C) {  // the patch lies in the image: plain vector loads
+      const T* corner = x + ((n * p.H + ih0) * p.W + iw0) * p.C + c0;
+      transform([&](int i, int j) { return S::load(corner + (i * p.W + j) * p.C); });
+    } else {
+      transform([&](int i, int j) {
+        const Index ih = ih0 + i, iw = iw0 + j;
+        return ih >= 0 && ih < p.H && iw >= 0 && iw < p.W
+                   ? load_lanes(x + ((n * p.H + ih) * p.W + iw) * p.C + c0, p.C - c0)
+                   : S::zero();
+      });
+    }
+  }
+}
+
+// The stride-2 correlation with transformed kernel u (see transform_kernel_stride2), adding bias
+// (length K, may be null) and applying relu to each output. As correlate, in groups of tiles.
+template <typename T>
+void correlate_stride2(const Problem& p, const T* x, const T* u, const T* bias, bool relu, T* y) {
+  using X = Stride2;
+  using K = Tile<T>;
+  using S = Simd<T>;
+  using Vec = typename S::Vec;
+  constexpr int E = X::kPositions;
+  constexpr Index B = K::kBlock, L = S::kLanes;
+  const Index cp = ceil_div(p.C, L) * L, nkb = ceil_div(p.K, B), kp = nkb * B;
+  const Index th = ceil_div(p.OH, 4), tw = ceil_div(p.OW, 4), tiles = p.N * th * tw;
+  const Index group = group_size<T, 4>(p, tiles), ngroups = ceil_div(tiles, group);
+  const Index vt = E * cp + 64 / Index(sizeof(T)), pt = E * kp + 64 / Index(sizeof(T));
+
+  parallel_for(ngroups, [&](Index begin, Index end, int) {
+    Buffer<T> v(group * vt), prod(group * pt);
+    for (Index grp = begin; grp < end; ++grp) {
+      const Index t0 = grp * group, count = min_index(group, tiles - t0);
+      for (Index t = 0; t < count; ++t)
+        transform_input_stride2<T>(p, x, t0 + t, v.data() + t * vt, cp);
+
+      for (int kpos = 0; kpos < X::kKernelPositions; ++kpos) {
+        const X::Gemm gm = X::gemm(kpos);
+        // Row q of this GEMM: tile q >> log_rows, patch position first + (q % rows) * step.
+        const Index mask = (Index(1) << gm.log_rows) - 1;
+        const auto position = [&](Index q) { return gm.first + (q & mask) * gm.step; };
+        for (Index kb = 0; kb < nkb; ++kb) {
+          const T* ublock = u + (kpos * nkb + kb) * p.C * B;
+          for_each_tile(count << gm.log_rows, K::kPixels, [&](Index first, auto np) {
+            constexpr int NP = decltype(np)::value;
+            Vec acc[NP][K::kVecs];
+            K::template init<NP>(nullptr, acc);
+            K::template accumulate<NP>(1, p.C, ublock, v.data(), [&](Index, int q) {
+              const Index row = first + q;
+              return v.data() + (row >> gm.log_rows) * vt + position(row) * cp;
+            }, acc);
+            for (int q = 0; q < NP; ++q) {
+              const Index row = first + q;
+              T* dst = prod.data() + (row >> gm.log_rows) * pt + position(row) * kp + kb * B;
+              for (int j = 0; j < K::kVecs; ++j) S::store(dst + j * L, acc[q][j]);
+            }
+          });
+        }
+      }
+
+      // y tile = A^T s_ee A + A^T s_eo + s_oe A + s_oo (+ bias, relu), stored where it lies
+      // inside the output.
+      for (Index t = 0; t < count; ++t) {
+        const Index tile = t0 + t, n = tile / (th * tw), r = tile % (th * tw);
+        const Index oh0 = (r / tw) * 4, ow0 = (r % tw) * 4;
+        const Index rows = min_index(4, p.OH - oh0), cols = min_index(4, p.OW - ow0);
+        for (Index k0 = 0; k0 < p.K; k0 += L) {
+          const T* s = prod.data() + t * pt + k0;
+          const auto at = [&](int e) { return S::load(s + e * kp); };
+          Vec out[4][4];
+          transform_2d<5, 4, Vec>([&](int i, int j) { return at(i * 5 + j); },
+                                  [](const Vec (&a)[5], Vec (&o)[4]) { X::output(a, o); },
+                                  [&](int i, int j, Vec o) { out[i][j] = o; });
+#pragma GCC unroll 4
+          for (int q = 0; q < 4; ++q) {
+            Vec eo[5], oe[5], res[4];
+#pragma GCC unroll 5
+            for (int a = 0; a < 5; ++a) {
+              eo[a] = at(X::kEvenOdd(a, q));
+              oe[a] = at(X::kOddEven(q, a));
+            }
+            X::output(eo, res);
+#pragma GCC unroll 4
+            for (int i = 0; i < 4; ++i) out[i][q] += res[i];
+            X::output(oe, res);
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; ++j) out[q][j] += res[j] + at(65 + q * 4 + j);
+          }
+          const Vec b = bias != nullptr ? load_lanes(bias + k0, p.K - k0) : S::zero();
+          const Index lanes = min_index(L, p.K - k0);
+          for (Index i = 0; i < rows; ++i)
+            for (Index j = 0; j < cols; ++j) {
+              Vec o = out[i][j] + b;
+              if (relu) o = S::relu(o);
+              T* dst = y + ((n * p.OH + oh0 + i) * p.OW + ow0 + j) * p.K + k0;
+              store_lanes(dst, o, lanes);
+            }
+        }
+      }
+    }
+  });
+}
+
 template <typename T>
 void conv2d_forward_winograd(const Conv2dGeometry& g, int m, const T* x, const T* w, const T* b,
                              bool relu, T* y) {
   const Problem p{g.N, g.H, g.W, g.C, g.OH, g.OW, g.OC, g.pad_top, g.pad_left};
   if (m == 4) return run<T, 4>(p, x, w, false, b, relu, y);
   run<T, 2>(p, x, w, false, b, relu, y);
+}
+
+template <typename T>
+void conv2d_forward_winograd_stride2(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
+                                     bool relu, T* y) {
+  const Problem p{g.N, g.H, g.W, g.C, g.OH, g.OW, g.OC, g.pad_top, g.pad_left};
+  Buffer<T> u(Stride2::kKernelPositions * ceil_div(p.K, Tile<T>::kBlock) * Tile<T>::kBlock * p.C);
+  transform_kernel_stride2<T>(w, p.C, p.K, u.data());
+  correlate_stride2<T>(p, x, u.data(), b, relu, y);
 }
 
 template <typename T>
@@ -551,6 +797,7 @@ void conv2d_backward_kernel_winograd(const Conv2dGeometry& g, int m, const T* x,
 template <typename T>
 void fill_winograd_kernels(KernelSet<T>* set) {
   set->conv2d_forward_winograd = &conv2d_forward_winograd<T>;
+  set->conv2d_forward_winograd_stride2 = &conv2d_forward_winograd_stride2<T>;
   set->conv2d_backward_input_winograd = &conv2d_backward_input_winograd<T>;
   set->conv2d_backward_kernel_winograd = &conv2d_backward_kernel_winograd<T>;
 }
