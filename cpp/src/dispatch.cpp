@@ -100,7 +100,7 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
   const FlushDenormals flush;
   if (const int m = winograd_tile<T>(g, ConvPass::kForward))
     return active_kernels<T>().conv2d_forward_winograd(g, m, x, w, b, relu, y);
-  if (winograd_stride2<T>(g))
+  if (winograd_stride2<T>(g, ConvPass::kForward))
     return active_kernels<T>().conv2d_forward_winograd_stride2(g, x, w, b, relu, y);
   // The GEMM's packed panels beat the convolution tiles on these short reductions (by about a
   // fifth for 64 channels).
@@ -113,6 +113,8 @@ void conv2d_backward_input(const Conv2dGeometry& g, const T* dy, const T* w, T* 
   const FlushDenormals flush;
   if (const int m = winograd_tile<T>(g, ConvPass::kBackwardInput))
     return active_kernels<T>().conv2d_backward_input_winograd(g, m, dy, w, dx);
+  if (winograd_stride2<T>(g, ConvPass::kBackwardInput))
+    return active_kernels<T>().conv2d_backward_input_winograd_stride2(g, dy, w, dx);
   active_kernels<T>().conv2d_backward_input(g, dy, w, dx);
 }
 template <typename T>

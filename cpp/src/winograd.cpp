@@ -26,6 +26,12 @@ bool applies_stride2(const Conv2dGeometry& g) {
   return g.KH == 3 && g.KW == 3 && g.SH == 2 && g.SW == 2 && g.DH == 1 && g.DW == 1;
 }
 
+void check_applies_stride2(const Conv2dGeometry& g) {
+  CNNKIT_CHECK(applies_stride2(g), "winograd stride-2 convolution needs a 3x3 stride-2 undilated "
+                                   "kernel, got " << g.KH << "x" << g.KW << " stride " << g.SH
+                                   << "x" << g.SW << " dilation " << g.DH << "x" << g.DW);
+}
+
 void check_applies(const Conv2dGeometry& g, int m) {
   CNNKIT_CHECK(applies(g), "winograd convolution needs a 3x3 stride-1 undilated kernel, got "
                                << g.KH << "x" << g.KW << " stride " << g.SH << "x" << g.SW
@@ -60,19 +66,27 @@ int winograd_tile(const Conv2dGeometry& g, ConvPass pass) {
 }
 
 template <typename T>
-bool winograd_stride2(const Conv2dGeometry& g) {
-  // As for stride 1, the GEMMs reduce over the input channels: with fewer than 16 they are too
-  // thin, and the direct kernels win. k (8x56x56x128 -> 128): 1.3-1.4x the direct kernels.
-  return sizeof(T) == 4 && winograd_enabled() && applies_stride2(g) && g.C >= 16 && g.OC >= 4;
+bool winograd_stride2(const Conv2dGeometry& g, ConvPass pass) {
+  if (sizeof(T) != 4 || !winograd_enabled() || !applies_stride2(g)) return false;
+  // As for stride 1, the GEMMs reduce over the input channels of their direction: with fewer
+  // than 16 they are too thin, and the direct kernels win. The kernel gradient stays direct.
+  const bool backward_input = pass == ConvPass::kBackwardInput;
+  const Index in = backward_input ? g.OC : g.C, out = backward_input ? g.C : g.OC;
+  return pass != ConvPass::kBackwardKernel && in >= 16 && out >= 4;
 }
 
 template <typename T>
 void conv2d_forward_winograd_stride2(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
                                      bool relu, T* y) {
-  CNNKIT_CHECK(applies_stride2(g), "winograd stride-2 convolution needs a 3x3 stride-2 undilated "
-                                   "kernel, got " << g.KH << "x" << g.KW << " stride " << g.SH
-                                   << "x" << g.SW << " dilation " << g.DH << "x" << g.DW);
+  check_applies_stride2(g);
   active_kernels<T>().conv2d_forward_winograd_stride2(g, x, w, b, relu, y);
+}
+
+template <typename T>
+void conv2d_backward_input_winograd_stride2(const Conv2dGeometry& g, const T* dy, const T* w,
+                                            T* dx) {
+  check_applies_stride2(g);
+  active_kernels<T>().conv2d_backward_input_winograd_stride2(g, dy, w, dx);
 }
 
 template <typename T>
@@ -98,9 +112,11 @@ void conv2d_backward_kernel_winograd(const Conv2dGeometry& g, int m, const T* x,
 
 #define CNNKIT_INSTANTIATE(T)                                                                    \
   template int winograd_tile<T>(const Conv2dGeometry&, ConvPass);                                \
-  template bool winograd_stride2<T>(const Conv2dGeometry&);                                      \
+  template bool winograd_stride2<T>(const Conv2dGeometry&, ConvPass);                            \
   template void conv2d_forward_winograd_stride2<T>(const Conv2dGeometry&, const T*, const T*,    \
                                                    const T*, bool, T*);                          \
+  template void conv2d_backward_input_winograd_stride2<T>(const Conv2dGeometry&, const T*,       \
+                                                          const T*, T*);                         \
   template void conv2d_forward_winograd<T>(const Conv2dGeometry&, int, const T*, const T*,       \
                                            const T*, bool, T*);                                  \
   template void conv2d_backward_input_winograd<T>(const Conv2dGeometry&, int, const T*, const T*, \

@@ -1,4 +1,4 @@
-// Winograd convolution (3x3 stride 1, and the phase-split 3x3 stride-2 forward pass) against the
+// Winograd convolution (3x3 stride 1, and the phase-split 3x3 stride-2 passes) against the
 // direct-loop references within its stated accuracy bound, on every ISA, and the rule that
 // decides when the plain conv2d functions use it.
 #include "cnnkit/winograd.hpp"
@@ -130,6 +130,27 @@ TYPED_TEST(Winograd, Stride2ForwardWithinBoundOfReference) {
   }
 }
 
+TYPED_TEST(Winograd, Stride2BackwardInputWithinBoundOfReference) {
+  using T = TypeParam;
+  std::mt19937_64 rng(6);
+  for (const ConvCase& c : stride2_cases()) {
+    SCOPED_TRACE(c.str());
+    const Conv2dGeometry g = c.geometry();
+    const auto dy = random_vector<T>(g.N * g.OH * g.OW * g.OC, rng);
+    const auto w = random_vector<T>(9 * g.C * g.OC, rng);
+    std::vector<T> expected(g.N * g.H * g.W * g.C);
+    conv2d_backward_input_ref<T>(g, dy.data(), w.data(), expected.data());
+    for (int threads : {1, 3}) {
+      const testing::ThreadCount scope(threads);
+      testing::for_each_isa([&] {
+        std::vector<T> dx(expected.size(), T(-7));
+        conv2d_backward_input_winograd_stride2<T>(g, dy.data(), w.data(), dx.data());
+        EXPECT_LE(relative_error(dx, expected), bound<T>()) << "threads=" << threads;
+      });
+    }
+  }
+}
+
 TYPED_TEST(Winograd, BackwardInputWithinBoundOfReference) {
   using T = TypeParam;
   std::mt19937_64 rng(2);
@@ -218,23 +239,31 @@ TEST(WinogradChoice, OnlyFloat3x3Stride1UndilatedWithEnoughChannels) {
   EXPECT_EQ(winograd_tile<float>(layer(8, 64, 3, 1, 1), ConvPass::kBackwardKernel), 0);
 }
 
-TEST(WinogradChoice, Stride2ForwardOnlyFloat3x3UndilatedWithEnoughChannels) {
-  EXPECT_TRUE(winograd_stride2<float>(layer(128, 128, 3, 2, 1)));
-  EXPECT_TRUE(winograd_stride2<float>(layer(16, 4, 3, 2, 1)));
-  EXPECT_FALSE(winograd_stride2<double>(layer(128, 128, 3, 2, 1)));
-  EXPECT_FALSE(winograd_stride2<float>(layer(8, 128, 3, 2, 1)));    // too few input channels
-  EXPECT_FALSE(winograd_stride2<float>(layer(128, 128, 3, 1, 1)));  // stride 1: winograd_tile
-  EXPECT_FALSE(winograd_stride2<float>(layer(128, 128, 5, 2, 1)));
-  EXPECT_FALSE(winograd_stride2<float>(layer(128, 128, 3, 2, 2)));
-  EXPECT_FALSE(winograd_stride2<float>(make_conv2d_geometry("test", 1, 9, 9, 32, 32, 3, 3, 2, 1, 1,
-                                                            1, Padding::kSame)));
+TEST(WinogradChoice, Stride2OnlyFloat3x3UndilatedWithEnoughChannels) {
+  const auto chosen = [](const Conv2dGeometry& g, ConvPass pass = ConvPass::kForward) {
+    return winograd_stride2<float>(g, pass);
+  };
+  EXPECT_TRUE(chosen(layer(128, 128, 3, 2, 1)));
+  EXPECT_TRUE(chosen(layer(128, 128, 3, 2, 1), ConvPass::kBackwardInput));
+  EXPECT_FALSE(chosen(layer(128, 128, 3, 2, 1), ConvPass::kBackwardKernel));
+  EXPECT_FALSE(winograd_stride2<double>(layer(128, 128, 3, 2, 1), ConvPass::kForward));
+  // It reduces over the input channels of its direction: few of them keep the direct kernels.
+  EXPECT_TRUE(chosen(layer(16, 4, 3, 2, 1)));
+  EXPECT_FALSE(chosen(layer(16, 4, 3, 2, 1), ConvPass::kBackwardInput));
+  EXPECT_FALSE(chosen(layer(8, 128, 3, 2, 1)));
+  EXPECT_TRUE(chosen(layer(8, 128, 3, 2, 1), ConvPass::kBackwardInput));
+  EXPECT_FALSE(chosen(layer(128, 128, 3, 1, 1)));  // stride 1: winograd_tile
+  EXPECT_FALSE(chosen(layer(128, 128, 5, 2, 1)));
+  EXPECT_FALSE(chosen(layer(128, 128, 3, 2, 2)));
+  EXPECT_FALSE(chosen(make_conv2d_geometry("test", 1, 9, 9, 32, 32, 3, 3, 2, 1, 1, 1,
+                                           Padding::kSame)));
   set_winograd_enabled(false);
-  EXPECT_FALSE(winograd_stride2<float>(layer(128, 128, 3, 2, 1)));
+  EXPECT_FALSE(chosen(layer(128, 128, 3, 2, 1)));
   set_winograd_enabled(true);
 }
 
-// The plain forward function takes the phase split for a stride-2 layer: bitwise the forced one.
-TEST(WinogradChoice, Stride2ForwardIsTheForcedPhaseSplit) {
+// The plain functions take the phase split for a stride-2 layer: bitwise the forced ones.
+TEST(WinogradChoice, Stride2PassesAreTheForcedPhaseSplit) {
   const Conv2dGeometry g = layer(32, 20, 3, 2, 1);
   std::mt19937_64 rng(4);
   const auto x = random_vector<float>(g.N * g.H * g.W * g.C, rng);
@@ -243,6 +272,11 @@ TEST(WinogradChoice, Stride2ForwardIsTheForcedPhaseSplit) {
   conv2d_forward<float>(g, x.data(), w.data(), b.data(), true, automatic.data());
   conv2d_forward_winograd_stride2<float>(g, x.data(), w.data(), b.data(), true, forced.data());
   EXPECT_EQ(automatic, forced);
+  const auto dy = random_vector<float>(automatic.size(), rng);
+  std::vector<float> dx(x.size()), dx_forced(x.size());
+  conv2d_backward_input<float>(g, dy.data(), w.data(), dx.data());
+  conv2d_backward_input_winograd_stride2<float>(g, dy.data(), w.data(), dx_forced.data());
+  EXPECT_EQ(dx, dx_forced);
 }
 
 TEST(WinogradChoice, SmallerTilesWhereLargeOnesWasteOutputs) {
@@ -285,6 +319,9 @@ TEST(WinogradChoice, RejectsGeometriesItCannotCompute) {
                std::invalid_argument);
   EXPECT_THROW(conv2d_forward_winograd_stride2<float>(layer(8, 8, 3, 1, 1), x.data(), w.data(),
                                                      nullptr, false, y.data()),
+               std::invalid_argument);
+  EXPECT_THROW(conv2d_backward_input_winograd_stride2<float>(layer(8, 8, 3, 2, 2), y.data(),
+                                                            w.data(), x.data()),
                std::invalid_argument);
   const Conv2dGeometry ok = layer(8, 8, 3, 1, 1);
   EXPECT_THROW(conv2d_forward_winograd<float>(ok, 3, x.data(), w.data(), nullptr, false, y.data()),

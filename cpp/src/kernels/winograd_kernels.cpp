@@ -150,6 +150,27 @@ inline void store_lanes(T* p, typename Simd<T>::Vec v, Index count) {
   std::memcpy(p, lanes, sizeof(T) * count);
 }
 
+// g[i][j] = the 3x3 kernel for input channel c and the vector of outputs from k0 (zero past K):
+// w[((i*3 + j)*C + c)*K + k] forward, or for backward-input, where C and K are the kernel's output
+// and input channels, w[(((2-i)*3 + 2-j)*K + k)*C + c].
+template <typename T>
+void load_kernel(const T* w, Index C, Index K, Index c, Index k0, bool backward,
+                 typename Simd<T>::Vec (&g)[3][3]) {
+  using S = Simd<T>;
+  constexpr Index L = S::kLanes;
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j) {
+      if (!backward) {
+        g[i][j] = k0 < K ? load_lanes(w + ((i * 3 + j) * C + c) * K + k0, K - k0) : S::zero();
+      } else {
+        T lanes[L] = {};
+        for (Index k = k0; k < min_index(K, k0 + L); ++k)
+          lanes[k - k0] = w[(((2 - i) * 3 + 2 - j) * K + k) * C + c];
+        g[i][j] = S::load(lanes);
+      }
+    }
+}
+
 // u[e][kb][c][kBlock] = (G g G^T)[e] for input channel c and output k = kb*kBlock + lane, where
 // g[i][j] = w[((i*3 + j)*C + c)*K + k] (forward), or for backward-input, where C and K are the
 // kernel's output and input channels, g[i][j] = w[(((2-i)*3 + 2-j)*K + k)*C + c]. Vectorised over
@@ -167,17 +188,7 @@ void transform_kernel(const T* w, Index C, Index K, bool backward, T* u) {
       const Index c = item / nkb, kb = item % nkb;
       for (Index k0 = kb * B; k0 < kb * B + B; k0 += L) {
         Vec g[3][3], gg[A][3];
-        for (int i = 0; i < 3; ++i)
-          for (int j = 0; j < 3; ++j) {
-            if (!backward) {
-              g[i][j] = k0 < K ? load_lanes(w + ((i * 3 + j) * C + c) * K + k0, K - k0) : S::zero();
-            } else {
-              T lanes[L] = {};
-              for (Index k = k0; k < min_index(K, k0 + L); ++k)
-                lanes[k - k0] = w[(((2 - i) * 3 + 2 - j) * K + k) * C + c];
-              g[i][j] = S::load(lanes);
-            }
-          }
+        load_kernel(w, C, K, c, k0, backward, g);
         for (int a = 0; a < A; ++a)
           for (int j = 0; j < 3; ++j)
             gg[a][j] = T(X::kG[a][0]) * g[0][j] + T(X::kG[a][1]) * g[1][j] + T(X::kG[a][2]) * g[2][j];
@@ -195,8 +206,9 @@ void transform_kernel(const T* w, Index C, Index K, bool backward, T* u) {
 // so it is not the bottleneck, and at least a few micro-kernel tiles, with about the same data
 // for both tile sizes (F(4x4) has 36 values per tile, F(2x2) 16); at most a thread's share, and a
 // multiple of the threads in groups, so the static split gives every thread the same work.
-// Groups are whole micro-kernel tiles where that keeps their number (with many threads and few
-// tiles, rounding up would leave threads idle).
+// Groups are whole micro-kernel tiles where that gives no thread more tiles (392 tiles on two
+// threads: 8 groups of 49, not 7 of 54 and one of 14, which left one thread 216 and the other
+// 176).
 template <typename T, int m>
 Index wanted_group(const Problem& p) {
   constexpr Index NP = Tile<T>::kPixels, L = Simd<T>::kLanes, B = Tile<T>::kBlock;
@@ -211,7 +223,10 @@ Index group_size(const Problem& p, Index tiles) {
   const Index wanted = wanted_group<T, m>(p);
   const Index ngroups = std::max<Index>(ceil_div(ceil_div(tiles, std::min(wanted, share)), threads), 1) * threads;
   const Index even = std::max<Index>(ceil_div(tiles, ngroups), 1), whole = ceil_div(even, NP) * NP;
-  return ceil_div(tiles, whole) == ceil_div(tiles, even) ? whole : even;
+  const auto busiest = [&](Index size) {  // tiles of the busiest thread, groups of `size`
+    return min_index(ceil_div(ceil_div(tiles, size), threads) * size, tiles);
+  };
+  return busiest(whole) <= busiest(even) ? whole : even;
 }
 
 // v[e * stride + c] = (B^T d B)[e] for the input patch d of output tile `tile` (tiles numbered
@@ -584,9 +599,10 @@ struct Stride2 {
   }
 };
 
-// u[kpos][kb][c][kBlock] for the 36 kernel positions of Stride2, from w (3, 3, C, K).
+// u[kpos][kb][c][kBlock] for the 36 kernel positions of Stride2, from the kernel load_kernel
+// reads.
 template <typename T>
-void transform_kernel_stride2(const T* w, Index C, Index K, T* u) {
+void transform_kernel_stride2(const T* w, Index C, Index K, bool backward, T* u) {
   using X = Stride2;
   using S = Simd<T>;
   using Vec = typename S::Vec;
@@ -600,9 +616,7 @@ void transform_kernel_stride2(const T* w, Index C, Index K, T* u) {
           S::store(u + ((kpos * nkb + kb) * C + c) * B + (k0 - kb * B), value);
         };
         Vec g[3][3];
-        for (int i = 0; i < 3; ++i)
-          for (int j = 0; j < 3; ++j)
-            g[i][j] = k0 < K ? load_lanes(w + ((i * 3 + j) * C + c) * K + k0, K - k0) : S::zero();
+        load_kernel(w, C, K, c, k0, backward, g);
         Vec rows[2][5], ee[5][5], eo[5], oe[5];
         for (int j = 0; j < 2; ++j) X::template kernel<T>({g[0][2 * j], g[2][2 * j]}, rows[j]);
         for (int a = 0; a < 5; ++a) X::template kernel<T>({rows[0][a], rows[1][a]}, ee[a]);
@@ -619,18 +633,33 @@ void transform_kernel_stride2(const T* w, Index C, Index K, T* u) {
   });
 }
 
-// v[e * stride + c] for the 81 patch positions e of output tile `tile` (see Stride2); channels
-// padded to whole vectors with zeros.
-template <typename T>
+// Tiles down a column (or along a row) of a stride-2 problem with `out` output rows and `pad`
+// padding rows on top: forward, 4x4 output tiles; input gradient, 4x4 tiles of each phase of dx
+// (8x8 blocks of dx).
+inline Index stride2_tiles(Index out, Index pad, bool input_gradient) {
+  return input_gradient ? ceil_div(ceil_div(out + pad, 2), 4) : ceil_div(out, 4);
+}
+
+// v[e * stride + c] for the 81 patch positions e of tile `tile` (see Stride2); channels padded to
+// whole vectors with zeros. Forward: the tile's 9x9 input patch. Input gradient: for dx phase
+// rows a0..a0+3, even ones read dy rows a0-1..a0+3 and odd ones a0..a0+3 (so 2x2, 2x1, 1x2 and
+// 1x1 kernels, flipped, correlate them), and likewise in width: the 5x5 dy patch from
+// (a0-1, b0-1), its row and column i standing where the forward patch has 2i and 2i-1.
+template <typename T, bool kInputGradient>
 void transform_input_stride2(const Problem& p, const T* x, Index tile, T* v, Index stride) {
   using X = Stride2;
   using S = Simd<T>;
   using Vec = typename S::Vec;
-  constexpr Index L = S::kLanes;
-  const Index cp = ceil_div(p.C, L) * L, th = ceil_div(p.OH, 4), tw = ceil_div(p.OW, 4);
+  constexpr Index L = S::kLanes, extent = kInputGradient ? 5 : 9;
+  const Index cp = ceil_div(p.C, L) * L;
+  const Index th = stride2_tiles(p.OH, p.pad_top, kInputGradient);
+  const Index tw = stride2_tiles(p.OW, p.pad_left, kInputGradient);
   const Index n = tile / (th * tw), r = tile % (th * tw);
-  const Index ih0 = (r / tw) * 8 - p.pad_top, iw0 = (r % tw) * 8 - p.pad_left;
-  const bool inside = ih0 >= 0 && ih0 + 9 <= p.H && iw0 >= 0 && iw0 + 9 <= p.W;
+  const Index ih0 = kInputGradient ? (r / tw) * 4 - 1 : (r / tw) * 8 - p.pad_top;
+  const Index iw0 = kInputGradient ? (r % tw) * 4 - 1 : (r % tw) * 8 - p.pad_left;
+  const bool inside = ih0 >= 0 && ih0 + extent <= p.H && iw0 >= 0 && iw0 + extent <= p.W;
+  // Patch row (or column) of forward patch row i.
+  const auto index = [](int i) { return kInputGradient ? (i + 1) / 2 : i; };
   const auto input = [](const Vec (&a)[5], Vec (&b)[5]) { X::input(a, b); };
   for (Index c0 = 0; c0 < cp; c0 += L) {
     const auto put = [&](int e, Vec value) { S::store(v + e * stride + c0, value); };
@@ -658,10 +687,10 @@ void transform_input_stride2(const Problem& p, const T* x, Index tile, T* v, Ind
     };
     if (inside && c0 + L <= p.C) {  // the patch lies in the image: plain vector loads
       const T* corner = x + ((n * p.H + ih0) * p.W + iw0) * p.C + c0;
-      transform([&](int i, int j) { return S::load(corner + (i * p.W + j) * p.C); });
+      transform([&](int i, int j) { return S::load(corner + (index(i) * p.W + index(j)) * p.C); });
     } else {
       transform([&](int i, int j) {
-        const Index ih = ih0 + i, iw = iw0 + j;
+        const Index ih = ih0 + index(i), iw = iw0 + index(j);
         return ih >= 0 && ih < p.H && iw >= 0 && iw < p.W
                    ? load_lanes(x + ((n * p.H + ih) * p.W + iw) * p.C + c0, p.C - c0)
                    : S::zero();
@@ -670,9 +699,11 @@ void transform_input_stride2(const Problem& p, const T* x, Index tile, T* v, Ind
   }
 }
 
-// The stride-2 correlation with transformed kernel u (see transform_kernel_stride2), adding bias
-// (length K, may be null) and applying relu to each output. As correlate, in groups of tiles.
-template <typename T>
+// The stride-2 correlation with transformed kernel u (see transform_kernel_stride2), as correlate
+// in groups of tiles. Forward: y tiles are the sum of the four phases' outputs, plus bias (length
+// K, may be null), then relu. Input gradient: each phase's outputs are the dx pixels of that
+// phase (bias null, relu false).
+template <typename T, bool kInputGradient>
 void correlate_stride2(const Problem& p, const T* x, const T* u, const T* bias, bool relu, T* y) {
   using X = Stride2;
   using K = Tile<T>;
@@ -681,7 +712,8 @@ void correlate_stride2(const Problem& p, const T* x, const T* u, const T* bias, 
   constexpr int E = X::kPositions;
   constexpr Index B = K::kBlock, L = S::kLanes;
   const Index cp = ceil_div(p.C, L) * L, nkb = ceil_div(p.K, B), kp = nkb * B;
-  const Index th = ceil_div(p.OH, 4), tw = ceil_div(p.OW, 4), tiles = p.N * th * tw;
+  const Index th = stride2_tiles(p.OH, p.pad_top, kInputGradient);
+  const Index tw = stride2_tiles(p.OW, p.pad_left, kInputGradient), tiles = p.N * th * tw;
   const Index group = group_size<T, 4>(p, tiles), ngroups = ceil_div(tiles, group);
   const Index vt = E * cp + 64 / Index(sizeof(T)), pt = E * kp + 64 / Index(sizeof(T));
 
@@ -690,7 +722,7 @@ void correlate_stride2(const Problem& p, const T* x, const T* u, const T* bias, 
     for (Index grp = begin; grp < end; ++grp) {
       const Index t0 = grp * group, count = min_index(group, tiles - t0);
       for (Index t = 0; t < count; ++t)
-        transform_input_stride2<T>(p, x, t0 + t, v.data() + t * vt, cp);
+        transform_input_stride2<T, kInputGradient>(p, x, t0 + t, v.data() + t * vt, cp);
 
       for (int kpos = 0; kpos < X::kKernelPositions; ++kpos) {
         const X::Gemm gm = X::gemm(kpos);
@@ -716,43 +748,58 @@ void correlate_stride2(const Problem& p, const T* x, const T* u, const T* bias, 
         }
       }
 
-      // y tile = A^T s_ee A + A^T s_eo + s_oe A + s_oo (+ bias, relu), stored where it lies
-      // inside the output.
+      // The phases' outputs: A^T s_ee A, A^T s_eo, s_oe A and s_oo.
       for (Index t = 0; t < count; ++t) {
         const Index tile = t0 + t, n = tile / (th * tw), r = tile % (th * tw);
-        const Index oh0 = (r / tw) * 4, ow0 = (r % tw) * 4;
-        const Index rows = min_index(4, p.OH - oh0), cols = min_index(4, p.OW - ow0);
         for (Index k0 = 0; k0 < p.K; k0 += L) {
           const T* s = prod.data() + t * pt + k0;
           const auto at = [&](int e) { return S::load(s + e * kp); };
-          Vec out[4][4];
-          transform_2d<5, 4, Vec>([&](int i, int j) { return at(i * 5 + j); },
-                                  [](const Vec (&a)[5], Vec (&o)[4]) { X::output(a, o); },
-                                  [&](int i, int j, Vec o) { out[i][j] = o; });
-#pragma GCC unroll 4
-          for (int q = 0; q < 4; ++q) {
-            Vec eo[5], oe[5], res[4];
-#pragma GCC unroll 5
-            for (int a = 0; a < 5; ++a) {
-              eo[a] = at(X::kEvenOdd(a, q));
-              oe[a] = at(X::kOddEven(q, a));
-            }
-            X::output(eo, res);
-#pragma GCC unroll 4
-            for (int i = 0; i < 4; ++i) out[i][q] += res[i];
-            X::output(oe, res);
-#pragma GCC unroll 4
-            for (int j = 0; j < 4; ++j) out[q][j] += res[j] + at(65 + q * 4 + j);
-          }
-          const Vec b = bias != nullptr ? load_lanes(bias + k0, p.K - k0) : S::zero();
           const Index lanes = min_index(L, p.K - k0);
-          for (Index i = 0; i < rows; ++i)
-            for (Index j = 0; j < cols; ++j) {
-              Vec o = out[i][j] + b;
-              if (relu) o = S::relu(o);
-              T* dst = y + ((n * p.OH + oh0 + i) * p.OW + ow0 + j) * p.K + k0;
-              store_lanes(dst, o, lanes);
+          // Calls emit(i, j, phase row, phase column, value) for output (i, j) of every phase.
+          const auto phases = [&](auto&& emit) {
+            transform_2d<5, 4, Vec>([&](int i, int j) { return at(i * 5 + j); },
+                                    [](const Vec (&a)[5], Vec (&o)[4]) { X::output(a, o); },
+                                    [&](int i, int j, Vec o) { emit(i, j, 0, 0, o); });
+#pragma GCC unroll 4
+            for (int q = 0; q < 4; ++q) {
+              Vec eo[5], oe[5], res[4];
+#pragma GCC unroll 5
+              for (int a = 0; a < 5; ++a) {
+                eo[a] = at(X::kEvenOdd(a, q));
+                oe[a] = at(X::kOddEven(q, a));
+              }
+              X::output(eo, res);
+#pragma GCC unroll 4
+              for (int i = 0; i < 4; ++i) emit(i, q, 0, 1, res[i]);
+              X::output(oe, res);
+#pragma GCC unroll 4
+              for (int j = 0; j < 4; ++j) emit(q, j, 1, 0, res[j]);
+#pragma GCC unroll 4
+              for (int j = 0; j < 4; ++j) emit(q, j, 1, 1, at(65 + q * 4 + j));
             }
+          };
+          if constexpr (kInputGradient) {  // phase output (i, j) is dx (2i + row, 2j + column)
+            const Index ih0 = (r / tw) * 8 - p.pad_top, iw0 = (r % tw) * 8 - p.pad_left;
+            phases([&](int i, int j, int row, int column, Vec o) {
+              const Index ih = ih0 + 2 * i + row, iw = iw0 + 2 * j + column;
+              if (ih >= 0 && ih < p.OH && iw >= 0 && iw < p.OW)
+                store_lanes(y + ((n * p.OH + ih) * p.OW + iw) * p.K + k0, o, lanes);
+            });
+          } else {  // y tile = their sum (+ bias, relu), stored where it lies inside the output
+            const Index oh0 = (r / tw) * 4, ow0 = (r % tw) * 4;
+            const Index rows = min_index(4, p.OH - oh0), cols = min_index(4, p.OW - ow0);
+            Vec out[4][4];
+            for (int i = 0; i < 4; ++i)
+              for (int j = 0; j < 4; ++j) out[i][j] = S::zero();
+            phases([&](int i, int j, int, int, Vec o) { out[i][j] += o; });
+            const Vec b = bias != nullptr ? load_lanes(bias + k0, p.K - k0) : S::zero();
+            for (Index i = 0; i < rows; ++i)
+              for (Index j = 0; j < cols; ++j) {
+                Vec o = out[i][j] + b;
+                if (relu) o = S::relu(o);
+                store_lanes(y + ((n * p.OH + oh0 + i) * p.OW + ow0 + j) * p.K + k0, o, lanes);
+              }
+          }
         }
       }
     }
@@ -772,8 +819,17 @@ void conv2d_forward_winograd_stride2(const Conv2dGeometry& g, const T* x, const 
                                      bool relu, T* y) {
   const Problem p{g.N, g.H, g.W, g.C, g.OH, g.OW, g.OC, g.pad_top, g.pad_left};
   Buffer<T> u(Stride2::kKernelPositions * ceil_div(p.K, Tile<T>::kBlock) * Tile<T>::kBlock * p.C);
-  transform_kernel_stride2<T>(w, p.C, p.K, u.data());
-  correlate_stride2<T>(p, x, u.data(), b, relu, y);
+  transform_kernel_stride2<T>(w, p.C, p.K, false, u.data());
+  correlate_stride2<T, false>(p, x, u.data(), b, relu, y);
+}
+
+template <typename T>
+void conv2d_backward_input_winograd_stride2(const Conv2dGeometry& g, const T* dy, const T* w,
+                                            T* dx) {
+  const Problem p{g.N, g.OH, g.OW, g.OC, g.H, g.W, g.C, g.pad_top, g.pad_left};
+  Buffer<T> u(Stride2::kKernelPositions * ceil_div(p.K, Tile<T>::kBlock) * Tile<T>::kBlock * p.C);
+  transform_kernel_stride2<T>(w, p.C, p.K, true, u.data());
+  correlate_stride2<T, true>(p, dy, u.data(), nullptr, false, dx);
 }
 
 template <typename T>
@@ -798,6 +854,7 @@ template <typename T>
 void fill_winograd_kernels(KernelSet<T>* set) {
   set->conv2d_forward_winograd = &conv2d_forward_winograd<T>;
   set->conv2d_forward_winograd_stride2 = &conv2d_forward_winograd_stride2<T>;
+  set->conv2d_backward_input_winograd_stride2 = &conv2d_backward_input_winograd_stride2<T>;
   set->conv2d_backward_input_winograd = &conv2d_backward_input_winograd<T>;
   set->conv2d_backward_kernel_winograd = &conv2d_backward_kernel_winograd<T>;
 }
