@@ -122,6 +122,8 @@ void conv2d_backward_kernel(const Conv2dGeometry& g, const T* x, const T* dy, T*
   const FlushDenormals flush;
   if (const int m = winograd_tile<T>(g, ConvPass::kBackwardKernel))
     return active_kernels<T>().conv2d_backward_kernel_winograd(g, m, x, dy, dw, db);
+  if (winograd_stride2<T>(g, ConvPass::kBackwardKernel))
+    return active_kernels<T>().conv2d_backward_kernel_winograd_stride2(g, x, dy, dw, db);
   if (is_pointwise(g))  // dw (C, OC) = x^T . dy over the N*H*W pixels, db their dy sums
     return active_kernels<T>().outer_product_sums(g.N * g.H * g.W, g.C, g.OC, x, dy, dw, db);
   active_kernels<T>().conv2d_backward_kernel(g, x, dy, dw, db);

@@ -68,11 +68,11 @@ int winograd_tile(const Conv2dGeometry& g, ConvPass pass) {
 template <typename T>
 bool winograd_stride2(const Conv2dGeometry& g, ConvPass pass) {
   if (sizeof(T) != 4 || !winograd_enabled() || !applies_stride2(g)) return false;
-  // As for stride 1, the GEMMs reduce over the input channels of their direction: with fewer
-  // than 16 they are too thin, and the direct kernels win. The kernel gradient stays direct.
+  // As for stride 1 (winograd_tile), few channels in the reduction of a direction's GEMMs make
+  // them too thin, and the direct kernels win.
   const bool backward_input = pass == ConvPass::kBackwardInput;
   const Index in = backward_input ? g.OC : g.C, out = backward_input ? g.C : g.OC;
-  return pass != ConvPass::kBackwardKernel && in >= 16 && out >= 4;
+  return in >= 16 && out >= 4;
 }
 
 template <typename T>
@@ -80,6 +80,13 @@ void conv2d_forward_winograd_stride2(const Conv2dGeometry& g, const T* x, const 
                                      bool relu, T* y) {
   check_applies_stride2(g);
   active_kernels<T>().conv2d_forward_winograd_stride2(g, x, w, b, relu, y);
+}
+
+template <typename T>
+void conv2d_backward_kernel_winograd_stride2(const Conv2dGeometry& g, const T* x, const T* dy,
+                                             T* dw, T* db) {
+  check_applies_stride2(g);
+  active_kernels<T>().conv2d_backward_kernel_winograd_stride2(g, x, dy, dw, db);
 }
 
 template <typename T>
@@ -117,6 +124,8 @@ void conv2d_backward_kernel_winograd(const Conv2dGeometry& g, int m, const T* x,
                                                    const T*, bool, T*);                          \
   template void conv2d_backward_input_winograd_stride2<T>(const Conv2dGeometry&, const T*,       \
                                                           const T*, T*);                         \
+  template void conv2d_backward_kernel_winograd_stride2<T>(const Conv2dGeometry&, const T*,      \
+                                                           const T*, T*, T*);                    \
   template void conv2d_forward_winograd<T>(const Conv2dGeometry&, int, const T*, const T*,       \
                                            const T*, bool, T*);                                  \
   template void conv2d_backward_input_winograd<T>(const Conv2dGeometry&, int, const T*, const T*, \

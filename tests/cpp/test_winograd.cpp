@@ -151,6 +151,28 @@ TYPED_TEST(Winograd, Stride2BackwardInputWithinBoundOfReference) {
   }
 }
 
+TYPED_TEST(Winograd, Stride2BackwardKernelWithinBoundOfReference) {
+  using T = TypeParam;
+  std::mt19937_64 rng(7);
+  for (const ConvCase& c : stride2_cases()) {
+    SCOPED_TRACE(c.str());
+    const Conv2dGeometry g = c.geometry();
+    const auto x = random_vector<T>(g.N * g.H * g.W * g.C, rng);
+    const auto dy = random_vector<T>(g.N * g.OH * g.OW * g.OC, rng);
+    std::vector<T> expected_dw(9 * g.C * g.OC), expected_db(g.OC);
+    conv2d_backward_kernel_ref<T>(g, x.data(), dy.data(), expected_dw.data(), expected_db.data());
+    for (int threads : {1, 3}) {
+      const testing::ThreadCount scope(threads);
+      testing::for_each_isa([&] {
+        std::vector<T> dw(expected_dw.size(), T(-7)), db(g.OC, T(-7));
+        conv2d_backward_kernel_winograd_stride2<T>(g, x.data(), dy.data(), dw.data(), db.data());
+        EXPECT_LE(relative_error(dw, expected_dw), bound<T>()) << "threads=" << threads;
+        EXPECT_LE(relative_error(db, expected_db), bound<T>()) << "threads=" << threads;
+      });
+    }
+  }
+}
+
 TYPED_TEST(Winograd, BackwardInputWithinBoundOfReference) {
   using T = TypeParam;
   std::mt19937_64 rng(2);
@@ -245,7 +267,8 @@ TEST(WinogradChoice, Stride2OnlyFloat3x3UndilatedWithEnoughChannels) {
   };
   EXPECT_TRUE(chosen(layer(128, 128, 3, 2, 1)));
   EXPECT_TRUE(chosen(layer(128, 128, 3, 2, 1), ConvPass::kBackwardInput));
-  EXPECT_FALSE(chosen(layer(128, 128, 3, 2, 1), ConvPass::kBackwardKernel));
+  EXPECT_TRUE(chosen(layer(128, 128, 3, 2, 1), ConvPass::kBackwardKernel));
+  EXPECT_FALSE(chosen(layer(8, 128, 3, 2, 1), ConvPass::kBackwardKernel));
   EXPECT_FALSE(winograd_stride2<double>(layer(128, 128, 3, 2, 1), ConvPass::kForward));
   // It reduces over the input channels of its direction: few of them keep the direct kernels.
   EXPECT_TRUE(chosen(layer(16, 4, 3, 2, 1)));
@@ -277,6 +300,12 @@ TEST(WinogradChoice, Stride2PassesAreTheForcedPhaseSplit) {
   conv2d_backward_input<float>(g, dy.data(), w.data(), dx.data());
   conv2d_backward_input_winograd_stride2<float>(g, dy.data(), w.data(), dx_forced.data());
   EXPECT_EQ(dx, dx_forced);
+  std::vector<float> dw(w.size()), db(g.OC), dw_forced(w.size()), db_forced(g.OC);
+  conv2d_backward_kernel<float>(g, x.data(), dy.data(), dw.data(), db.data());
+  conv2d_backward_kernel_winograd_stride2<float>(g, x.data(), dy.data(), dw_forced.data(),
+                                                 db_forced.data());
+  EXPECT_EQ(dw, dw_forced);
+  EXPECT_EQ(db, db_forced);
 }
 
 TEST(WinogradChoice, SmallerTilesWhereLargeOnesWasteOutputs) {

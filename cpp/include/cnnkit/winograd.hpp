@@ -1,5 +1,5 @@
-// Winograd convolution for 3x3 stride-1 layers (and stride-2 forward and backward-input passes),
-// and when the plain conv2d functions use it.
+// Winograd convolution for 3x3 stride-1 and stride-2 layers, and when the plain conv2d functions
+// use it.
 //
 // F(m x m, 3 x 3) computes an m x m output tile with (m+2)^2 multiplies per channel pair instead
 // of 9 m^2 (and F(3 x 3, m x m) the kernel gradient from m x m tiles of dy), at the price of
@@ -24,12 +24,12 @@ enum class ConvPass { kForward, kBackwardInput, kBackwardKernel };
 template <typename T>
 int winograd_tile(const Conv2dGeometry& g, ConvPass pass);
 
-// Whether the plain function of `pass` runs this 3x3 stride-2 convolution by phases (forward and
-// backward-input). Forward: each 4x4 output tile reads a 9x9 patch whose even/even, even/odd,
+// Whether the plain function of `pass` runs this 3x3 stride-2 convolution by phases. Forward: each 4x4 output tile reads a 9x9 patch whose even/even, even/odd,
 // odd/even and odd/odd pixels meet the kernel's 2x2, 2x1, 1x2 and 1x1 corners, correlated by
 // F(4x4, 2x2), F(4, 2), F(4, 2) and directly: 81 multiplies per channel pair instead of 144,
 // within the same accuracy bound. Backward-input: each phase of dx is such a stride-1
 // correlation of dy with a flipped corner, 4x4 tiles of the four phases from one 5x5 dy patch.
+// Backward-kernel: the forward split transposed, per 4x4 dy tile and its 9x9 patch.
 // Float32, undilated, with 16 input channels or more (output channels for backward-input).
 template <typename T>
 bool winograd_stride2(const Conv2dGeometry& g, ConvPass pass);
@@ -41,6 +41,9 @@ void conv2d_forward_winograd_stride2(const Conv2dGeometry& g, const T* x, const 
 template <typename T>
 void conv2d_backward_input_winograd_stride2(const Conv2dGeometry& g, const T* dy, const T* w,
                                             T* dx);
+template <typename T>
+void conv2d_backward_kernel_winograd_stride2(const Conv2dGeometry& g, const T* x, const T* dy,
+                                             T* dw, T* db);
 
 // Forced Winograd (m = 2 or 4) for a 3x3 stride-1 undilated geometry; contracts as in conv2d.hpp.
 template <typename T>

@@ -14,12 +14,14 @@ struct KernelSet {
   // The same for 3x3 stride-1 undilated kernels by Winograd's F(m x m, 3 x 3), m = 2 or 4.
   void (*conv2d_forward_winograd)(const Conv2dGeometry&, int m, const T* x, const T* w, const T* b,
                                   bool relu, T* y);
-  // 3x3 stride-2 undilated forward and backward-input passes by phases (F(4x4, 2x2), F(4, 2)
+  // The three passes of a 3x3 stride-2 undilated convolution by phases (F(4x4, 2x2), F(4, 2)
   // and a direct phase).
   void (*conv2d_forward_winograd_stride2)(const Conv2dGeometry&, const T* x, const T* w,
                                           const T* b, bool relu, T* y);
   void (*conv2d_backward_input_winograd_stride2)(const Conv2dGeometry&, const T* dy, const T* w,
                                                  T* dx);
+  void (*conv2d_backward_kernel_winograd_stride2)(const Conv2dGeometry&, const T* x,
+                                                  const T* dy, T* dw, T* db);
   void (*conv2d_backward_input_winograd)(const Conv2dGeometry&, int m, const T* dy, const T* w,
                                          T* dx);
   void (*conv2d_backward_kernel_winograd)(const Conv2dGeometry&, int m, const T* x, const T* dy,

@@ -391,6 +391,17 @@ void position_products(Index count, Index cp, Index kp, Index kb_begin, Index kb
   }
 }
 
+// out[i] = the sum over the `copies` thread-private buffers `stride` apart of their value at
+// offset + i, for i < count, added in buffer order.
+template <typename T>
+void add_copies(const T* buffers, Index copies, Index stride, Index offset, Index count, T* out) {
+  for (Index i = 0; i < count; ++i) {
+    T total = buffers[offset + i];
+    for (Index t = 1; t < copies; ++t) total += buffers[t * stride + offset + i];
+    out[i] = total;
+  }
+}
+
 // dw = G^T S G per input channel and vector of K, where S[e][c][k] is the sum of `copies` product
 // sums `stride` apart, added in order.
 template <typename T, int m>
@@ -522,14 +533,7 @@ void kernel_gradient(const Problem& p, const T* x, const T* dy, T* dw, T* db) {
   });
 
   finish_kernel_gradient<T, m>(p, partial.data(), nthreads, per_thread, dw);
-  if (db != nullptr) {
-    for (Index k = 0; k < p.K; ++k) {
-      T total = partial.data()[E * p.C * kp + k];
-      for (Index t = 1; t < nthreads; ++t)
-        total += partial.data()[t * per_thread + E * p.C * kp + k];
-      db[k] = total;
-    }
-  }
+  if (db != nullptr) add_copies(partial.data(), nthreads, per_thread, E * p.C * kp, p.K, db);
 }
 
 template <typename T, int m>
@@ -587,6 +591,22 @@ struct Stride2 {
     y[1] = diff + two * s[3];
     y[2] = sum + four * s[3];
     y[3] = diff + eight * s[3] + s[4];
+  }
+  template <typename V>  // s = A y, the transpose of output
+  static inline void spread(const V (&y)[4], V (&s)[5]) {
+    const V two = V{} + 2, four = V{} + 4, eight = V{} + 8;
+    const V even = y[0] + y[2], odd = y[1] + y[3];
+    s[0] = y[0];
+    s[1] = even + odd;
+    s[2] = even - odd;
+    s[3] = y[0] + two * y[1] + four * y[2] + eight * y[3];
+    s[4] = y[3];
+  }
+  static constexpr double kG[5][2] = {
+      {0.5, 0}, {-0.5, -0.5}, {-1.0 / 6, 1.0 / 6}, {1.0 / 6, 1.0 / 3}, {0, 1}};
+  // The kernel position whose value patch position e multiplies.
+  static constexpr int kernel_position(int e) {
+    return e < 25 ? e : e < 45 ? 25 + (e - 25) / 4 : e < 65 ? 30 + (e - 45) % 5 : 35;
   }
   template <typename T, typename V>  // u = G g
   static inline void kernel(const V (&g)[2], V (&u)[5]) {
@@ -806,6 +826,130 @@ void correlate_stride2(const Problem& p, const T* x, const T* u, const T* bias, 
   });
 }
 
+// d[e * stride + k] for the 81 patch positions e of the dy tile `tile` (zero outside the output;
+// see Stride2): the transposes of the forward pass's output transforms, A dy A^T, A dy, dy A^T
+// and dy. Adds the tile's dy to db_t (kp values) unless null.
+template <typename T>
+void transform_dy_stride2(const Problem& p, const T* dy, Index tile, T* d, Index stride,
+                          T* db_t) {
+  using X = Stride2;
+  using S = Simd<T>;
+  using Vec = typename S::Vec;
+  constexpr Index L = S::kLanes, B = Tile<T>::kBlock;
+  const Index kp = ceil_div(p.K, B) * B, th = ceil_div(p.OH, 4), tw = ceil_div(p.OW, 4);
+  const Index n = tile / (th * tw), r = tile % (th * tw);
+  const Index oh0 = (r / tw) * 4, ow0 = (r % tw) * 4;
+  for (Index k0 = 0; k0 < kp; k0 += L) {
+    const auto put = [&](int e, Vec value) { S::store(d + e * stride + k0, value); };
+    Vec y[4][4], total = S::zero();
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 4; ++j) {
+        const bool in = oh0 + i < p.OH && ow0 + j < p.OW && k0 < p.K;
+        y[i][j] = in ? load_lanes(dy + ((n * p.OH + oh0 + i) * p.OW + ow0 + j) * p.K + k0,
+                                  p.K - k0)
+                     : S::zero();
+        total += y[i][j];
+      }
+    transform_2d<4, 5, Vec>([&](int i, int j) { return y[i][j]; },
+                            [](const Vec (&a)[4], Vec (&o)[5]) { X::spread(a, o); },
+                            [&](int a, int b, Vec value) { put(a * 5 + b, value); });
+#pragma GCC unroll 4
+    for (int q = 0; q < 4; ++q) {
+      Vec column[4], out[5];
+#pragma GCC unroll 4
+      for (int i = 0; i < 4; ++i) column[i] = y[i][q];
+      X::spread(column, out);
+#pragma GCC unroll 5
+      for (int a = 0; a < 5; ++a) put(X::kEvenOdd(a, q), out[a]);
+      X::spread(y[q], out);
+#pragma GCC unroll 5
+      for (int b = 0; b < 5; ++b) put(X::kOddEven(q, b), out[b]);
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j) put(65 + q * 4 + j, y[q][j]);
+    }
+    if (db_t != nullptr) S::store(db_t + k0, S::load(db_t + k0) + total);
+  }
+}
+
+// The stride-2 kernel gradient by the transposed phase split: per 4x4 dy tile and its 9x9 input
+// patch, each kernel position's sum gains the products of the patch positions that share it
+// (as in kernel_gradient, thread-private sums over groups of tiles added in a fixed order), and
+// dw's corners are G^T S G (2x2), G^T S (2x1), S G (1x2) and S (1x1) of those sums.
+template <typename T>
+void kernel_gradient_stride2(const Problem& p, const T* x, const T* dy, T* dw, T* db) {
+  using X = Stride2;
+  using K = Tile<T>;
+  using S = Simd<T>;
+  using Vec = typename S::Vec;
+  constexpr int E = X::kPositions, KP = X::kKernelPositions;
+  constexpr Index B = K::kBlock, L = S::kLanes;
+  const Index cp = ceil_div(p.C, L) * L, nkb = ceil_div(p.K, B), kp = nkb * B;
+  const Index tiles = p.N * ceil_div(p.OH, 4) * ceil_div(p.OW, 4);
+  const Index group = group_size<T, 4>(p, tiles), ngroups = ceil_div(tiles, group);
+  const Index nthreads = min_index(get_num_threads(), ngroups > 0 ? ngroups : 1);
+  const Index per_thread = KP * p.C * kp + kp;  // the summed products, then db
+  Buffer<T> partial(nthreads * per_thread);
+  zero_partials(partial.data(), nthreads, per_thread);
+
+  parallel_for(ngroups, [&](Index begin, Index end, int thread) {
+    Buffer<T> v(E * group * cp), d(E * group * kp);
+    T* sum = partial.data() + thread * per_thread;
+    for (Index grp = begin; grp < end; ++grp) {
+      const Index t0 = grp * group, count = min_index(group, tiles - t0);
+      for (Index t = 0; t < count; ++t) {
+        transform_input_stride2<T, false>(p, x, t0 + t, v.data() + t * cp, group * cp);
+        transform_dy_stride2<T>(p, dy, t0 + t, d.data() + t * kp, group * kp,
+                                sum + KP * p.C * kp);
+      }
+      for (int e = 0; e < E; ++e)
+        for_each_tile(p.C, K::kPixels, [&](Index c0, auto np) {
+          position_products<T, decltype(np)::value>(
+              count, cp, kp, 0, nkb, v.data() + e * group * cp + c0, d.data() + e * group * kp,
+              false, sum + (X::kernel_position(e) * p.C + c0) * kp);
+        });
+    }
+  });
+
+  parallel_for(p.C, [&](Index begin, Index end, int) {
+    for (Index c = begin; c < end; ++c)
+      for (Index k0 = 0; k0 < p.K; k0 += L) {
+        Vec s[KP];
+        for (int q = 0; q < KP; ++q) {
+          const Index at = (q * p.C + c) * kp + k0;
+          s[q] = S::load(partial.data() + at);
+          for (Index t = 1; t < nthreads; ++t)
+            s[q] += S::load(partial.data() + t * per_thread + at);
+        }
+        const auto g = [](int a, int i) { return T(X::kG[a][i]); };
+        Vec out[3][3];
+        for (int i = 0; i < 2; ++i) {
+          Vec rows[5];  // (G^T S_ee)[i][b]
+          for (int b = 0; b < 5; ++b) {
+            rows[b] = S::zero();
+            for (int a = 0; a < 5; ++a) rows[b] += g(a, i) * s[a * 5 + b];
+          }
+          Vec even_odd = S::zero(), odd_even = S::zero();
+          for (int a = 0; a < 5; ++a) {
+            even_odd += g(a, i) * s[25 + a];
+            odd_even += s[30 + a] * g(a, i);
+          }
+          for (int j = 0; j < 2; ++j) {
+            out[2 * i][2 * j] = S::zero();
+            for (int b = 0; b < 5; ++b) out[2 * i][2 * j] += rows[b] * g(b, j);
+          }
+          out[2 * i][1] = even_odd;
+          out[1][2 * i] = odd_even;
+        }
+        out[1][1] = s[35];
+        const Index lanes = min_index(L, p.K - k0);
+        for (int i = 0; i < 3; ++i)
+          for (int j = 0; j < 3; ++j)
+            store_lanes(dw + ((i * 3 + j) * p.C + c) * p.K + k0, out[i][j], lanes);
+      }
+  });
+  if (db != nullptr) add_copies(partial.data(), nthreads, per_thread, KP * p.C * kp, p.K, db);
+}
+
 template <typename T>
 void conv2d_forward_winograd(const Conv2dGeometry& g, int m, const T* x, const T* w, const T* b,
                              bool relu, T* y) {
@@ -821,6 +965,13 @@ void conv2d_forward_winograd_stride2(const Conv2dGeometry& g, const T* x, const 
   Buffer<T> u(Stride2::kKernelPositions * ceil_div(p.K, Tile<T>::kBlock) * Tile<T>::kBlock * p.C);
   transform_kernel_stride2<T>(w, p.C, p.K, false, u.data());
   correlate_stride2<T, false>(p, x, u.data(), b, relu, y);
+}
+
+template <typename T>
+void conv2d_backward_kernel_winograd_stride2(const Conv2dGeometry& g, const T* x, const T* dy,
+                                             T* dw, T* db) {
+  const Problem p{g.N, g.H, g.W, g.C, g.OH, g.OW, g.OC, g.pad_top, g.pad_left};
+  kernel_gradient_stride2<T>(p, x, dy, dw, db);
 }
 
 template <typename T>
@@ -855,6 +1006,7 @@ void fill_winograd_kernels(KernelSet<T>* set) {
   set->conv2d_forward_winograd = &conv2d_forward_winograd<T>;
   set->conv2d_forward_winograd_stride2 = &conv2d_forward_winograd_stride2<T>;
   set->conv2d_backward_input_winograd_stride2 = &conv2d_backward_input_winograd_stride2<T>;
+  set->conv2d_backward_kernel_winograd_stride2 = &conv2d_backward_kernel_winograd_stride2<T>;
   set->conv2d_backward_input_winograd = &conv2d_backward_input_winograd<T>;
   set->conv2d_backward_kernel_winograd = &conv2d_backward_kernel_winograd<T>;
 }
