@@ -12,8 +12,15 @@ from cnnkit import ops
 
 import reference
 
-# (N, H, W, C, filters, padding): layers where the automatic rule picks F(4x4) and F(2x2).
-LAYERS = [(4, 26, 26, 32, 64, "valid"), (2, 14, 14, 64, 48, "same"), (3, 9, 11, 24, 16, "same")]
+# (N, H, W, C, filters, padding, stride): layers where the automatic rule picks F(4x4) and F(2x2),
+# and stride-2 layers, which run by phases.
+LAYERS = [
+    (4, 26, 26, 32, 64, "valid", 1),
+    (2, 14, 14, 64, 48, "same", 1),
+    (3, 9, 11, 24, 16, "same", 1),
+    (2, 28, 28, 32, 24, "same", 2),
+    (3, 15, 13, 16, 20, "valid", 2),
+]
 
 
 @pytest.fixture
@@ -26,12 +33,12 @@ def relative_error(actual, expected):
     return np.abs(actual - expected).max() / np.abs(expected).max()
 
 
-def layer_data(n, h, w, c, filters, padding):
+def layer_data(n, h, w, c, filters, padding, stride):
     rng = np.random.default_rng(7)
     x = rng.standard_normal((n, h, w, c))
     kernel = rng.standard_normal((3, 3, c, filters)) / np.sqrt(9 * c)
     bias = rng.standard_normal(filters)
-    grad_y = rng.standard_normal(ops.conv2d(x, kernel, padding=padding).shape)
+    grad_y = rng.standard_normal(ops.conv2d(x, kernel, strides=stride, padding=padding).shape)
     return x, kernel, bias, grad_y
 
 
@@ -46,21 +53,22 @@ def test_on_by_default_and_switchable(restore_winograd):
 @pytest.mark.parametrize("layer", LAYERS)
 def test_float32_within_bound_of_float64(layer, restore_winograd):
     x, kernel, bias, grad_y = layer_data(*layer)
-    padding = layer[-1]
-    exact_y = reference.conv2d(x, kernel, bias, padding=padding, relu=True)
-    exact_dx, exact_dk, exact_db = ops.conv2d_backward(x, kernel, grad_y, padding=padding)  # direct
+    padding, stride = layer[-2:]
+    args = {"strides": (stride, stride), "padding": padding}
+    exact_y = reference.conv2d(x, kernel, bias, relu=True, **args)
+    exact_dx, exact_dk, exact_db = ops.conv2d_backward(x, kernel, grad_y, **args)  # direct
 
     f32 = [a.astype(np.float32) for a in (x, kernel, bias, grad_y)]
-    y = ops.conv2d(*f32[:3], padding=padding, activation="relu")
-    dx, dk, db = ops.conv2d_backward(f32[0], f32[1], f32[3], padding=padding)
+    y = ops.conv2d(*f32[:3], activation="relu", **args)
+    dx, dk, db = ops.conv2d_backward(f32[0], f32[1], f32[3], **args)
     assert relative_error(y, exact_y) <= 1e-4
     assert relative_error(dx, exact_dx) <= 1e-4
     assert relative_error(dk, exact_dk) <= 1e-4
     np.testing.assert_allclose(db, exact_db, rtol=1e-5, atol=1e-4)
 
     cnnkit.set_winograd(False)  # the direct kernels round differently: Winograd was in use
-    assert not np.array_equal(ops.conv2d(*f32[:3], padding=padding, activation="relu"), y)
-    direct_dx, direct_dk, _ = ops.conv2d_backward(f32[0], f32[1], f32[3], padding=padding)
+    assert not np.array_equal(ops.conv2d(*f32[:3], activation="relu", **args), y)
+    direct_dx, direct_dk, _ = ops.conv2d_backward(f32[0], f32[1], f32[3], **args)
     assert not np.array_equal(direct_dx, dx)
     assert not np.array_equal(direct_dk, dk)
 
