@@ -229,6 +229,20 @@ Index group_size(const Problem& p, Index tiles) {
   return busiest(whole) <= busiest(even) ? whole : even;
 }
 
+// Runs body(t0, count, v, w, thread) for each group of `group` consecutive tiles from t0 (the last
+// one shorter), the groups split between the threads as parallel_for splits them; each thread has
+// its own scratch v and w of group * v_values and group * w_values values.
+template <typename T, typename Body>
+void for_each_group(Index tiles, Index group, Index v_values, Index w_values, Body&& body) {
+  parallel_for(ceil_div(tiles, group), [&](Index begin, Index end, int thread) {
+    Buffer<T> v(group * v_values), w(group * w_values);
+    for (Index grp = begin; grp < end; ++grp) {
+      const Index t0 = grp * group;
+      body(t0, min_index(group, tiles - t0), v.data(), w.data(), thread);
+    }
+  });
+}
+
 // v[e * stride + c] = (B^T d B)[e] for the input patch d of output tile `tile` (tiles numbered
 // over (n, tile row, tile column)); channels padded to whole vectors with zeros.
 template <typename T, int m>
@@ -276,56 +290,51 @@ void correlate(const Problem& p, const T* x, const T* u, const T* bias, bool rel
   constexpr Index B = K::kBlock, L = S::kLanes;
   const Index cp = ceil_div(p.C, L) * L, nkb = ceil_div(p.K, B), kp = nkb * B;
   const Index th = ceil_div(p.OH, m), tw = ceil_div(p.OW, m), tiles = p.N * th * tw;
-  const Index group = group_size<T, m>(p, tiles), ngroups = ceil_div(tiles, group);
+  const Index group = group_size<T, m>(p, tiles);
   // Values per tile in v and prod, one cache line more than the data: at a power-of-two distance
   // (16 KiB for F(2x2) with 256 channels) the micro-kernel's rows would share L1 cache sets.
   const Index vt = E * cp + 64 / Index(sizeof(T)), pt = E * kp + 64 / Index(sizeof(T));
 
-  parallel_for(ngroups, [&](Index begin, Index end, int) {
-    Buffer<T> v(group * vt), prod(group * pt);
-    for (Index grp = begin; grp < end; ++grp) {
-      const Index t0 = grp * group, count = min_index(group, tiles - t0);
+  for_each_group<T>(tiles, group, vt, pt, [&](Index t0, Index count, T* v, T* prod, int) {
+    for (Index t = 0; t < count; ++t)
+      transform_input<T, m>(p, x, t0 + t, v + t * vt, cp);
 
-      for (Index t = 0; t < count; ++t)
-        transform_input<T, m>(p, x, t0 + t, v.data() + t * vt, cp);
+    // prod[t][e][k] = sum_c v[t][e][c] u[e][c][k]: one GEMM per transform position e, its
+    // operands tile-major so that each tile's transforms write and read one contiguous block.
+    for (Index e = 0; e < E; ++e)
+      for (Index kb = 0; kb < nkb; ++kb) {
+        const T* ublock = u + (e * nkb + kb) * p.C * B;
+        const T* ve = v + e * cp;
+        for_each_tile(count, K::kPixels, [&](Index first, auto np) {
+          constexpr int NP = decltype(np)::value;
+          Vec acc[NP][K::kVecs];
+          K::template init<NP>(nullptr, acc);
+          K::template accumulate<NP>(1, p.C, ublock, ve, [&](Index, int q) {
+            return ve + (first + q) * vt;
+          }, acc);
+          K::template store<NP>(acc, B, false, prod + first * pt + e * kp + kb * B, pt);
+        });
+      }
 
-      // prod[t][e][k] = sum_c v[t][e][c] u[e][c][k]: one GEMM per transform position e, its
-      // operands tile-major so that each tile's transforms write and read one contiguous block.
-      for (Index e = 0; e < E; ++e)
-        for (Index kb = 0; kb < nkb; ++kb) {
-          const T* ublock = u + (e * nkb + kb) * p.C * B;
-          const T* ve = v.data() + e * cp;
-          for_each_tile(count, K::kPixels, [&](Index first, auto np) {
-            constexpr int NP = decltype(np)::value;
-            Vec acc[NP][K::kVecs];
-            K::template init<NP>(nullptr, acc);
-            K::template accumulate<NP>(1, p.C, ublock, ve, [&](Index, int q) {
-              return ve + (first + q) * vt;
-            }, acc);
-            K::template store<NP>(acc, B, false, prod.data() + first * pt + e * kp + kb * B, pt);
-          });
-        }
-
-      // y tile = A^T prod A (+ bias, relu), stored where it lies inside the output.
-      for (Index t = 0; t < count; ++t) {
-        const Index tile = t0 + t, n = tile / (th * tw), r = tile % (th * tw);
-        const Index oh0 = (r / tw) * m, ow0 = (r % tw) * m;
-        const Index rows = min_index(m, p.OH - oh0), cols = min_index(m, p.OW - ow0);
-        for (Index k0 = 0; k0 < p.K; k0 += L) {
-          const T* s = prod.data() + t * pt + k0;
-          const Vec b = bias != nullptr ? load_lanes(bias + k0, p.K - k0) : S::zero();
-          const Index lanes = min_index(L, p.K - k0);
-          transform_2d<A, m, Vec>(
-              [&](int i, int j) { return S::load(s + (i * A + j) * kp); },
-              [](const Vec (&a)[A], Vec (&o)[m]) { X::output(a, o); },
-              [&](int i, int j, Vec o) {
-                if (i >= rows || j >= cols) return;
-                o += b;
-                if (relu) o = S::relu(o);
-                T* dst = y + ((n * p.OH + oh0 + i) * p.OW + ow0 + j) * p.K + k0;
-                store_lanes(dst, o, lanes);
-              });
-        }
+    // y tile = A^T prod A (+ bias, relu), stored where it lies inside the output.
+    for (Index t = 0; t < count; ++t) {
+      const Index tile = t0 + t, n = tile / (th * tw), r = tile % (th * tw);
+      const Index oh0 = (r / tw) * m, ow0 = (r % tw) * m;
+      const Index rows = min_index(m, p.OH - oh0), cols = min_index(m, p.OW - ow0);
+      for (Index k0 = 0; k0 < p.K; k0 += L) {
+        const T* s = prod + t * pt + k0;
+        const Vec b = bias != nullptr ? load_lanes(bias + k0, p.K - k0) : S::zero();
+        const Index lanes = min_index(L, p.K - k0);
+        transform_2d<A, m, Vec>(
+            [&](int i, int j) { return S::load(s + (i * A + j) * kp); },
+            [](const Vec (&a)[A], Vec (&o)[m]) { X::output(a, o); },
+            [&](int i, int j, Vec o) {
+              if (i >= rows || j >= cols) return;
+              o += b;
+              if (relu) o = S::relu(o);
+              T* dst = y + ((n * p.OH + oh0 + i) * p.OW + ow0 + j) * p.K + k0;
+              store_lanes(dst, o, lanes);
+            });
       }
     }
   });
@@ -507,29 +516,26 @@ void kernel_gradient(const Problem& p, const T* x, const T* dy, T* dw, T* db) {
     return kernel_gradient_split<T, m>(p, x, dy, dw, db);
 
   const Index group = group_size<T, m>(p, tiles), ngroups = ceil_div(tiles, group);
-  const Index nthreads = min_index(get_num_threads(), ngroups > 0 ? ngroups : 1);
+  const Index nthreads = min_index(get_num_threads(), std::max<Index>(ngroups, 1));
   const Index per_thread = E * p.C * kp + kp;  // the summed products, then db
   Buffer<T> partial(nthreads * per_thread);
   zero_partials(partial.data(), nthreads, per_thread);
 
-  parallel_for(ngroups, [&](Index begin, Index end, int thread) {
-    Buffer<T> v(E * group * cp), d(E * group * kp);
+  for_each_group<T>(tiles, group, E * cp, E * kp,
+                  [&](Index t0, Index count, T* v, T* d, int thread) {
     T* sum = partial.data() + thread * per_thread;
     T* db_t = sum + E * p.C * kp;
-    for (Index grp = begin; grp < end; ++grp) {
-      const Index t0 = grp * group, count = min_index(group, tiles - t0);
-      for (Index t = 0; t < count; ++t) {
-        transform_input<T, m>(p, x, t0 + t, v.data() + t * cp, group * cp);
-        transform_dy<T, m>(p, dy, t0 + t, d.data() + t * kp, group * kp, db_t);
-      }
-      for (Index e = 0; e < E; ++e)
-        for_each_tile(p.C, K::kPixels, [&](Index c0, auto np) {
-          position_products<T, decltype(np)::value>(count, cp, kp, 0, nkb,
-                                                    v.data() + e * group * cp + c0,
-                                                    d.data() + e * group * kp, false,
-                                                    sum + (e * p.C + c0) * kp);
-        });
+    for (Index t = 0; t < count; ++t) {
+      transform_input<T, m>(p, x, t0 + t, v + t * cp, group * cp);
+      transform_dy<T, m>(p, dy, t0 + t, d + t * kp, group * kp, db_t);
     }
+    for (Index e = 0; e < E; ++e)
+      for_each_tile(p.C, K::kPixels, [&](Index c0, auto np) {
+        position_products<T, decltype(np)::value>(count, cp, kp, 0, nkb,
+                                                  v + e * group * cp + c0,
+                                                  d + e * group * kp, false,
+                                                  sum + (e * p.C + c0) * kp);
+      });
   });
 
   finish_kernel_gradient<T, m>(p, partial.data(), nthreads, per_thread, dw);
@@ -734,92 +740,88 @@ void correlate_stride2(const Problem& p, const T* x, const T* u, const T* bias, 
   const Index cp = ceil_div(p.C, L) * L, nkb = ceil_div(p.K, B), kp = nkb * B;
   const Index th = stride2_tiles(p.OH, p.pad_top, kInputGradient);
   const Index tw = stride2_tiles(p.OW, p.pad_left, kInputGradient), tiles = p.N * th * tw;
-  const Index group = group_size<T, 4>(p, tiles), ngroups = ceil_div(tiles, group);
+  const Index group = group_size<T, 4>(p, tiles);
   const Index vt = E * cp + 64 / Index(sizeof(T)), pt = E * kp + 64 / Index(sizeof(T));
 
-  parallel_for(ngroups, [&](Index begin, Index end, int) {
-    Buffer<T> v(group * vt), prod(group * pt);
-    for (Index grp = begin; grp < end; ++grp) {
-      const Index t0 = grp * group, count = min_index(group, tiles - t0);
-      for (Index t = 0; t < count; ++t)
-        transform_input_stride2<T, kInputGradient>(p, x, t0 + t, v.data() + t * vt, cp);
+  for_each_group<T>(tiles, group, vt, pt, [&](Index t0, Index count, T* v, T* prod, int) {
+    for (Index t = 0; t < count; ++t)
+      transform_input_stride2<T, kInputGradient>(p, x, t0 + t, v + t * vt, cp);
 
-      for (int kpos = 0; kpos < X::kKernelPositions; ++kpos) {
-        const X::Gemm gm = X::gemm(kpos);
-        // Row q of this GEMM: tile q >> log_rows, patch position first + (q % rows) * step.
-        const Index mask = (Index(1) << gm.log_rows) - 1;
-        const auto position = [&](Index q) { return gm.first + (q & mask) * gm.step; };
-        for (Index kb = 0; kb < nkb; ++kb) {
-          const T* ublock = u + (kpos * nkb + kb) * p.C * B;
-          for_each_tile(count << gm.log_rows, K::kPixels, [&](Index first, auto np) {
-            constexpr int NP = decltype(np)::value;
-            Vec acc[NP][K::kVecs];
-            K::template init<NP>(nullptr, acc);
-            K::template accumulate<NP>(1, p.C, ublock, v.data(), [&](Index, int q) {
-              const Index row = first + q;
-              return v.data() + (row >> gm.log_rows) * vt + position(row) * cp;
-            }, acc);
-            for (int q = 0; q < NP; ++q) {
-              const Index row = first + q;
-              T* dst = prod.data() + (row >> gm.log_rows) * pt + position(row) * kp + kb * B;
-              for (int j = 0; j < K::kVecs; ++j) S::store(dst + j * L, acc[q][j]);
-            }
-          });
-        }
-      }
-
-      // The phases' outputs: A^T s_ee A, A^T s_eo, s_oe A and s_oo.
-      for (Index t = 0; t < count; ++t) {
-        const Index tile = t0 + t, n = tile / (th * tw), r = tile % (th * tw);
-        for (Index k0 = 0; k0 < p.K; k0 += L) {
-          const T* s = prod.data() + t * pt + k0;
-          const auto at = [&](int e) { return S::load(s + e * kp); };
-          const Index lanes = min_index(L, p.K - k0);
-          // Calls emit(i, j, phase row, phase column, value) for output (i, j) of every phase.
-          const auto phases = [&](auto&& emit) {
-            transform_2d<5, 4, Vec>([&](int i, int j) { return at(i * 5 + j); },
-                                    [](const Vec (&a)[5], Vec (&o)[4]) { X::output(a, o); },
-                                    [&](int i, int j, Vec o) { emit(i, j, 0, 0, o); });
-#pragma GCC unroll 4
-            for (int q = 0; q < 4; ++q) {
-              Vec eo[5], oe[5], res[4];
-#pragma GCC unroll 5
-              for (int a = 0; a < 5; ++a) {
-                eo[a] = at(X::kEvenOdd(a, q));
-                oe[a] = at(X::kOddEven(q, a));
-              }
-              X::output(eo, res);
-#pragma GCC unroll 4
-              for (int i = 0; i < 4; ++i) emit(i, q, 0, 1, res[i]);
-              X::output(oe, res);
-#pragma GCC unroll 4
-              for (int j = 0; j < 4; ++j) emit(q, j, 1, 0, res[j]);
-#pragma GCC unroll 4
-              for (int j = 0; j < 4; ++j) emit(q, j, 1, 1, at(65 + q * 4 + j));
-            }
-          };
-          if constexpr (kInputGradient) {  // phase output (i, j) is dx (2i + row, 2j + column)
-            const Index ih0 = (r / tw) * 8 - p.pad_top, iw0 = (r % tw) * 8 - p.pad_left;
-            phases([&](int i, int j, int row, int column, Vec o) {
-              const Index ih = ih0 + 2 * i + row, iw = iw0 + 2 * j + column;
-              if (ih >= 0 && ih < p.OH && iw >= 0 && iw < p.OW)
-                store_lanes(y + ((n * p.OH + ih) * p.OW + iw) * p.K + k0, o, lanes);
-            });
-          } else {  // y tile = their sum (+ bias, relu), stored where it lies inside the output
-            const Index oh0 = (r / tw) * 4, ow0 = (r % tw) * 4;
-            const Index rows = min_index(4, p.OH - oh0), cols = min_index(4, p.OW - ow0);
-            Vec out[4][4];
-            for (int i = 0; i < 4; ++i)
-              for (int j = 0; j < 4; ++j) out[i][j] = S::zero();
-            phases([&](int i, int j, int, int, Vec o) { out[i][j] += o; });
-            const Vec b = bias != nullptr ? load_lanes(bias + k0, p.K - k0) : S::zero();
-            for (Index i = 0; i < rows; ++i)
-              for (Index j = 0; j < cols; ++j) {
-                Vec o = out[i][j] + b;
-                if (relu) o = S::relu(o);
-                store_lanes(y + ((n * p.OH + oh0 + i) * p.OW + ow0 + j) * p.K + k0, o, lanes);
-              }
+    for (int kpos = 0; kpos < X::kKernelPositions; ++kpos) {
+      const X::Gemm gm = X::gemm(kpos);
+      // Row q of this GEMM: tile q >> log_rows, patch position first + (q % rows) * step.
+      const Index mask = (Index(1) << gm.log_rows) - 1;
+      const auto position = [&](Index q) { return gm.first + (q & mask) * gm.step; };
+      for (Index kb = 0; kb < nkb; ++kb) {
+        const T* ublock = u + (kpos * nkb + kb) * p.C * B;
+        for_each_tile(count << gm.log_rows, K::kPixels, [&](Index first, auto np) {
+          constexpr int NP = decltype(np)::value;
+          Vec acc[NP][K::kVecs];
+          K::template init<NP>(nullptr, acc);
+          K::template accumulate<NP>(1, p.C, ublock, v, [&](Index, int q) {
+            const Index row = first + q;
+            return v + (row >> gm.log_rows) * vt + position(row) * cp;
+          }, acc);
+          for (int q = 0; q < NP; ++q) {
+            const Index row = first + q;
+            T* dst = prod + (row >> gm.log_rows) * pt + position(row) * kp + kb * B;
+            for (int j = 0; j < K::kVecs; ++j) S::store(dst + j * L, acc[q][j]);
           }
+        });
+      }
+    }
+
+    // The phases' outputs: A^T s_ee A, A^T s_eo, s_oe A and s_oo.
+    for (Index t = 0; t < count; ++t) {
+      const Index tile = t0 + t, n = tile / (th * tw), r = tile % (th * tw);
+      for (Index k0 = 0; k0 < p.K; k0 += L) {
+        const T* s = prod + t * pt + k0;
+        const auto at = [&](int e) { return S::load(s + e * kp); };
+        const Index lanes = min_index(L, p.K - k0);
+        // Calls emit(i, j, phase row, phase column, value) for output (i, j) of every phase.
+        const auto phases = [&](auto&& emit) {
+          transform_2d<5, 4, Vec>([&](int i, int j) { return at(i * 5 + j); },
+                                  [](const Vec (&a)[5], Vec (&o)[4]) { X::output(a, o); },
+                                  [&](int i, int j, Vec o) { emit(i, j, 0, 0, o); });
+#pragma GCC unroll 4
+          for (int q = 0; q < 4; ++q) {
+            Vec eo[5], oe[5], res[4];
+#pragma GCC unroll 5
+            for (int a = 0; a < 5; ++a) {
+              eo[a] = at(X::kEvenOdd(a, q));
+              oe[a] = at(X::kOddEven(q, a));
+            }
+            X::output(eo, res);
+#pragma GCC unroll 4
+            for (int i = 0; i < 4; ++i) emit(i, q, 0, 1, res[i]);
+            X::output(oe, res);
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; ++j) emit(q, j, 1, 0, res[j]);
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; ++j) emit(q, j, 1, 1, at(65 + q * 4 + j));
+          }
+        };
+        if constexpr (kInputGradient) {  // phase output (i, j) is dx (2i + row, 2j + column)
+          const Index ih0 = (r / tw) * 8 - p.pad_top, iw0 = (r % tw) * 8 - p.pad_left;
+          phases([&](int i, int j, int row, int column, Vec o) {
+            const Index ih = ih0 + 2 * i + row, iw = iw0 + 2 * j + column;
+            if (ih >= 0 && ih < p.OH && iw >= 0 && iw < p.OW)
+              store_lanes(y + ((n * p.OH + ih) * p.OW + iw) * p.K + k0, o, lanes);
+          });
+        } else {  // y tile = their sum (+ bias, relu), stored where it lies inside the output
+          const Index oh0 = (r / tw) * 4, ow0 = (r % tw) * 4;
+          const Index rows = min_index(4, p.OH - oh0), cols = min_index(4, p.OW - ow0);
+          Vec out[4][4];
+          for (int i = 0; i < 4; ++i)
+            for (int j = 0; j < 4; ++j) out[i][j] = S::zero();
+          phases([&](int i, int j, int, int, Vec o) { out[i][j] += o; });
+          const Vec b = bias != nullptr ? load_lanes(bias + k0, p.K - k0) : S::zero();
+          for (Index i = 0; i < rows; ++i)
+            for (Index j = 0; j < cols; ++j) {
+              Vec o = out[i][j] + b;
+              if (relu) o = S::relu(o);
+              store_lanes(y + ((n * p.OH + oh0 + i) * p.OW + ow0 + j) * p.K + k0, o, lanes);
+            }
         }
       }
     }
@@ -886,28 +888,25 @@ void kernel_gradient_stride2(const Problem& p, const T* x, const T* dy, T* dw, T
   const Index cp = ceil_div(p.C, L) * L, nkb = ceil_div(p.K, B), kp = nkb * B;
   const Index tiles = p.N * ceil_div(p.OH, 4) * ceil_div(p.OW, 4);
   const Index group = group_size<T, 4>(p, tiles), ngroups = ceil_div(tiles, group);
-  const Index nthreads = min_index(get_num_threads(), ngroups > 0 ? ngroups : 1);
+  const Index nthreads = min_index(get_num_threads(), std::max<Index>(ngroups, 1));
   const Index per_thread = KP * p.C * kp + kp;  // the summed products, then db
   Buffer<T> partial(nthreads * per_thread);
   zero_partials(partial.data(), nthreads, per_thread);
 
-  parallel_for(ngroups, [&](Index begin, Index end, int thread) {
-    Buffer<T> v(E * group * cp), d(E * group * kp);
+  for_each_group<T>(tiles, group, E * cp, E * kp,
+                  [&](Index t0, Index count, T* v, T* d, int thread) {
     T* sum = partial.data() + thread * per_thread;
-    for (Index grp = begin; grp < end; ++grp) {
-      const Index t0 = grp * group, count = min_index(group, tiles - t0);
-      for (Index t = 0; t < count; ++t) {
-        transform_input_stride2<T, false>(p, x, t0 + t, v.data() + t * cp, group * cp);
-        transform_dy_stride2<T>(p, dy, t0 + t, d.data() + t * kp, group * kp,
-                                sum + KP * p.C * kp);
-      }
-      for (int e = 0; e < E; ++e)
-        for_each_tile(p.C, K::kPixels, [&](Index c0, auto np) {
-          position_products<T, decltype(np)::value>(
-              count, cp, kp, 0, nkb, v.data() + e * group * cp + c0, d.data() + e * group * kp,
-              false, sum + (X::kernel_position(e) * p.C + c0) * kp);
-        });
+    for (Index t = 0; t < count; ++t) {
+      transform_input_stride2<T, false>(p, x, t0 + t, v + t * cp, group * cp);
+      transform_dy_stride2<T>(p, dy, t0 + t, d + t * kp, group * kp,
+                              sum + KP * p.C * kp);
     }
+    for (int e = 0; e < E; ++e)
+      for_each_tile(p.C, K::kPixels, [&](Index c0, auto np) {
+        position_products<T, decltype(np)::value>(
+            count, cp, kp, 0, nkb, v + e * group * cp + c0, d + e * group * kp,
+            false, sum + (X::kernel_position(e) * p.C + c0) * kp);
+      });
   });
 
   parallel_for(p.C, [&](Index begin, Index end, int) {
