@@ -66,29 +66,6 @@ class Winograd : public ::testing::Test {};
 using Dtypes = ::testing::Types<float, double>;
 TYPED_TEST_SUITE(Winograd, Dtypes);
 
-TYPED_TEST(Winograd, ForwardWithinBoundOfReference) {
-  using T = TypeParam;
-  std::mt19937_64 rng(1);
-  for (const ConvCase& c : winograd_cases()) {
-    SCOPED_TRACE(c.str());
-    const Conv2dGeometry g = c.geometry();
-    const auto x = random_vector<T>(g.N * g.H * g.W * g.C, rng);
-    const auto w = random_vector<T>(9 * g.C * g.OC, rng), b = random_vector<T>(g.OC, rng);
-    for (bool relu : {false, true}) {
-      const T* bias = relu ? b.data() : nullptr;
-      std::vector<T> expected(g.N * g.OH * g.OW * g.OC);
-      conv2d_forward_ref<T>(g, x.data(), w.data(), bias, relu, expected.data());
-      for (int m : {2, 4}) {
-        testing::for_each_isa([&] {
-          std::vector<T> y(expected.size(), T(-7));
-          conv2d_forward_winograd<T>(g, m, x.data(), w.data(), bias, relu, y.data());
-          EXPECT_LE(relative_error(y, expected), bound<T>()) << "m=" << m << " relu=" << relu;
-        });
-      }
-    }
-  }
-}
-
 // 3x3 stride-2 cases for the phase-split forward pass: tiles cut by the image edge (outputs not
 // a multiple of 4, odd inputs whose last patch row is padding), images smaller than a patch,
 // channel counts around the vector and block sizes, and real layer sizes.
@@ -104,11 +81,18 @@ std::vector<ConvCase> stride2_cases() {
   return cases;
 }
 
-// Every case on every ISA at 1 and 3 threads (tile groups split between threads).
-TYPED_TEST(Winograd, Stride2ForwardWithinBoundOfReference) {
-  using T = TypeParam;
-  std::mt19937_64 rng(5);
-  for (const ConvCase& c : stride2_cases()) {
+// One way of running a pass: its thread count and, for stride 1, the tile size m.
+struct Variant {
+  int threads, m;
+};
+
+// For every case, the pass `run(m, g, ...)` on every ISA and variant within the bound of the
+// float64 reference. Forward, with and without bias + relu:
+template <typename T, typename Run>
+void expect_forward_within_bound(const std::vector<ConvCase>& cases, unsigned seed,
+                                 const std::vector<Variant>& variants, Run&& run) {
+  std::mt19937_64 rng(seed);
+  for (const ConvCase& c : cases) {
     SCOPED_TRACE(c.str());
     const Conv2dGeometry g = c.geometry();
     const auto x = random_vector<T>(g.N * g.H * g.W * g.C, rng);
@@ -117,106 +101,130 @@ TYPED_TEST(Winograd, Stride2ForwardWithinBoundOfReference) {
       const T* bias = relu ? b.data() : nullptr;
       std::vector<T> expected(g.N * g.OH * g.OW * g.OC);
       conv2d_forward_ref<T>(g, x.data(), w.data(), bias, relu, expected.data());
-      for (int threads : {1, 3}) {
-        const testing::ThreadCount scope(threads);
+      for (const Variant& v : variants) {
+        const testing::ThreadCount scope(v.threads);
         testing::for_each_isa([&] {
           std::vector<T> y(expected.size(), T(-7));
-          conv2d_forward_winograd_stride2<T>(g, x.data(), w.data(), bias, relu, y.data());
+          run(v.m, g, x.data(), w.data(), bias, relu, y.data());
           EXPECT_LE(relative_error(y, expected), bound<T>())
-              << "threads=" << threads << " relu=" << relu;
+              << "m=" << v.m << " threads=" << v.threads << " relu=" << relu;
         });
       }
     }
   }
 }
 
-TYPED_TEST(Winograd, Stride2BackwardInputWithinBoundOfReference) {
-  using T = TypeParam;
-  std::mt19937_64 rng(6);
-  for (const ConvCase& c : stride2_cases()) {
+// Backward-input.
+template <typename T, typename Run>
+void expect_backward_input_within_bound(const std::vector<ConvCase>& cases, unsigned seed,
+                                        const std::vector<Variant>& variants, Run&& run) {
+  std::mt19937_64 rng(seed);
+  for (const ConvCase& c : cases) {
     SCOPED_TRACE(c.str());
     const Conv2dGeometry g = c.geometry();
     const auto dy = random_vector<T>(g.N * g.OH * g.OW * g.OC, rng);
     const auto w = random_vector<T>(9 * g.C * g.OC, rng);
     std::vector<T> expected(g.N * g.H * g.W * g.C);
     conv2d_backward_input_ref<T>(g, dy.data(), w.data(), expected.data());
-    for (int threads : {1, 3}) {
-      const testing::ThreadCount scope(threads);
+    for (const Variant& v : variants) {
+      const testing::ThreadCount scope(v.threads);
       testing::for_each_isa([&] {
         std::vector<T> dx(expected.size(), T(-7));
-        conv2d_backward_input_winograd_stride2<T>(g, dy.data(), w.data(), dx.data());
-        EXPECT_LE(relative_error(dx, expected), bound<T>()) << "threads=" << threads;
+        run(v.m, g, dy.data(), w.data(), dx.data());
+        EXPECT_LE(relative_error(dx, expected), bound<T>())
+            << "m=" << v.m << " threads=" << v.threads;
       });
     }
   }
 }
 
-TYPED_TEST(Winograd, Stride2BackwardKernelWithinBoundOfReference) {
-  using T = TypeParam;
-  std::mt19937_64 rng(7);
-  for (const ConvCase& c : stride2_cases()) {
+// Backward-kernel, with and without the bias gradient.
+template <typename T, typename Run>
+void expect_backward_kernel_within_bound(const std::vector<ConvCase>& cases, unsigned seed,
+                                         const std::vector<Variant>& variants, Run&& run) {
+  std::mt19937_64 rng(seed);
+  for (const ConvCase& c : cases) {
     SCOPED_TRACE(c.str());
     const Conv2dGeometry g = c.geometry();
     const auto x = random_vector<T>(g.N * g.H * g.W * g.C, rng);
     const auto dy = random_vector<T>(g.N * g.OH * g.OW * g.OC, rng);
     std::vector<T> expected_dw(9 * g.C * g.OC), expected_db(g.OC);
     conv2d_backward_kernel_ref<T>(g, x.data(), dy.data(), expected_dw.data(), expected_db.data());
-    for (int threads : {1, 3}) {
-      const testing::ThreadCount scope(threads);
+    for (const Variant& v : variants) {
+      const testing::ThreadCount scope(v.threads);
       testing::for_each_isa([&] {
         std::vector<T> dw(expected_dw.size(), T(-7)), db(g.OC, T(-7));
-        conv2d_backward_kernel_winograd_stride2<T>(g, x.data(), dy.data(), dw.data(), db.data());
-        EXPECT_LE(relative_error(dw, expected_dw), bound<T>()) << "threads=" << threads;
-        EXPECT_LE(relative_error(db, expected_db), bound<T>()) << "threads=" << threads;
+        run(v.m, g, x.data(), dy.data(), dw.data(), db.data());
+        EXPECT_LE(relative_error(dw, expected_dw), bound<T>())
+            << "m=" << v.m << " threads=" << v.threads;
+        EXPECT_LE(relative_error(db, expected_db), bound<T>())
+            << "m=" << v.m << " threads=" << v.threads;
+        EXPECT_TRUE(testing::all_close(db, expected_db)) << "m=" << v.m << " threads=" << v.threads;
+        run(v.m, g, x.data(), dy.data(), dw.data(), nullptr);
+        EXPECT_LE(relative_error(dw, expected_dw), bound<T>()) << "m=" << v.m << ", no db";
       });
     }
   }
+}
+
+// Stride 1 at the current thread count, both tile sizes; the kernel gradient also at 8 threads,
+// where with few tiles each the threads split the products instead of summing groups of tiles.
+std::vector<Variant> tile_sizes(std::vector<int> threads) {
+  std::vector<Variant> variants;
+  for (int t : threads)
+    for (int m : {2, 4}) variants.push_back({t, m});
+  return variants;
+}
+
+// Stride 2 at 1 and 3 threads (tile groups split between threads).
+const std::vector<Variant> kStride2Variants = {{1, 0}, {3, 0}};
+
+TYPED_TEST(Winograd, ForwardWithinBoundOfReference) {
+  using T = TypeParam;
+  expect_forward_within_bound<T>(winograd_cases(), 1, tile_sizes({get_num_threads()}),
+                                 [](int m, const Conv2dGeometry& g, auto... args) {
+                                   conv2d_forward_winograd<T>(g, m, args...);
+                                 });
 }
 
 TYPED_TEST(Winograd, BackwardInputWithinBoundOfReference) {
   using T = TypeParam;
-  std::mt19937_64 rng(2);
-  for (const ConvCase& c : winograd_cases()) {
-    SCOPED_TRACE(c.str());
-    const Conv2dGeometry g = c.geometry();
-    const auto dy = random_vector<T>(g.N * g.OH * g.OW * g.OC, rng);
-    const auto w = random_vector<T>(9 * g.C * g.OC, rng);
-    std::vector<T> expected(g.N * g.H * g.W * g.C);
-    conv2d_backward_input_ref<T>(g, dy.data(), w.data(), expected.data());
-    for (int m : {2, 4}) {
-      testing::for_each_isa([&] {
-        std::vector<T> dx(expected.size(), T(-7));
-        conv2d_backward_input_winograd<T>(g, m, dy.data(), w.data(), dx.data());
-        EXPECT_LE(relative_error(dx, expected), bound<T>()) << "m=" << m;
-      });
-    }
-  }
+  expect_backward_input_within_bound<T>(winograd_cases(), 2, tile_sizes({get_num_threads()}),
+                                        [](int m, const Conv2dGeometry& g, auto... args) {
+                                          conv2d_backward_input_winograd<T>(g, m, args...);
+                                        });
 }
 
 TYPED_TEST(Winograd, BackwardKernelWithinBoundOfReference) {
   using T = TypeParam;
-  std::mt19937_64 rng(4);
-  for (const ConvCase& c : winograd_cases()) {
-    SCOPED_TRACE(c.str());
-    const Conv2dGeometry g = c.geometry();
-    const auto x = random_vector<T>(g.N * g.H * g.W * g.C, rng);
-    const auto dy = random_vector<T>(g.N * g.OH * g.OW * g.OC, rng);
-    std::vector<T> expected_dw(9 * g.C * g.OC), expected_db(g.OC);
-    conv2d_backward_kernel_ref<T>(g, x.data(), dy.data(), expected_dw.data(), expected_db.data());
-    // 1 thread sums groups of tiles; 8 threads, with few tiles each, split the products.
-    for (int threads : {1, 8})
-      for (int m : {2, 4}) {
-        testing::ThreadCount count(threads);
-        testing::for_each_isa([&] {
-          std::vector<T> dw(expected_dw.size(), T(-7)), db(g.OC, T(-7));
-          conv2d_backward_kernel_winograd<T>(g, m, x.data(), dy.data(), dw.data(), db.data());
-          EXPECT_LE(relative_error(dw, expected_dw), bound<T>()) << "m=" << m << ", " << threads;
-          EXPECT_TRUE(testing::all_close(db, expected_db)) << "m=" << m << ", " << threads;
-          conv2d_backward_kernel_winograd<T>(g, m, x.data(), dy.data(), dw.data(), nullptr);
-          EXPECT_LE(relative_error(dw, expected_dw), bound<T>()) << "m=" << m << ", no db";
-        });
-      }
-  }
+  expect_backward_kernel_within_bound<T>(winograd_cases(), 4, tile_sizes({1, 8}),
+                                         [](int m, const Conv2dGeometry& g, auto... args) {
+                                           conv2d_backward_kernel_winograd<T>(g, m, args...);
+                                         });
+}
+
+TYPED_TEST(Winograd, Stride2ForwardWithinBoundOfReference) {
+  using T = TypeParam;
+  expect_forward_within_bound<T>(stride2_cases(), 5, kStride2Variants,
+                                 [](int, const Conv2dGeometry& g, auto... args) {
+                                   conv2d_forward_winograd_stride2<T>(g, args...);
+                                 });
+}
+
+TYPED_TEST(Winograd, Stride2BackwardInputWithinBoundOfReference) {
+  using T = TypeParam;
+  expect_backward_input_within_bound<T>(stride2_cases(), 6, kStride2Variants,
+                                        [](int, const Conv2dGeometry& g, auto... args) {
+                                          conv2d_backward_input_winograd_stride2<T>(g, args...);
+                                        });
+}
+
+TYPED_TEST(Winograd, Stride2BackwardKernelWithinBoundOfReference) {
+  using T = TypeParam;
+  expect_backward_kernel_within_bound<T>(stride2_cases(), 7, kStride2Variants,
+                                         [](int, const Conv2dGeometry& g, auto... args) {
+                                           conv2d_backward_kernel_winograd_stride2<T>(g, args...);
+                                         });
 }
 
 // With few tiles per thread the products are split between threads, each summed over all tiles
