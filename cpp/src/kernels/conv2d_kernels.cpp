@@ -74,6 +74,19 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
       : last_start < 0 ? inner_begin
                        : std::max(inner_begin, min_index(g.OW, last_start / g.SW + 1));
   const Index cuts[4] = {0, inner_begin, inner_end, g.OW};
+  // Output blocks per pass over a row's tiles: as many as keep their packed weights within half
+  // of L1 (all of a first layer's; l's 7x7x3 kernel, 9 KiB a block, one at a time).
+  const Index block_bytes = taps * g.C * B * Index(sizeof(T));
+  const Index obs = std::max<Index>(1, (Index(16) << 10) / block_bytes);
+  // A run's inputs sit row_step apart from one kernel row to the next: step s of a tile's
+  // reduction over its kernel rows reads offset (s / run) * row_step + s % run from kernel row
+  // kh_begin's first input. One flat loop over those steps instead of a loop per kernel row is
+  // what first layers need (runs of 3 to 21 inputs): a, c, l forward +6%, +5%, +10% (AVX2).
+  const Index row_step = g.DH * g.W * g.C;
+  const Index run_steps = runs ? g.KH * run : 0;
+  Buffer<Index> step_offset(run_steps);
+  for (Index s = 0; s < run_steps; ++s)
+    step_offset.data()[s] = s / run * row_step + s % run;
   parallel_for(g.N * g.OH, [&](Index begin, Index end, int) {
     for (Index item = begin; item < end; ++item) {
       const Index n = item / g.OH, oh = item % g.OH;
@@ -81,20 +94,29 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
       const Index ih0 = oh * g.SH - g.pad_top, last = g.H - 1 - ih0;
       const Index kh_begin = ih0 >= 0 ? 0 : ceil_div(-ih0, g.DH);
       const Index kh_end = last < 0 ? 0 : min_index(g.KH, last / g.DH + 1);
-      const Index row_step = g.DH * g.W * g.C;
-      for (Index ob = 0; ob < nob; ++ob) {
-        const T* wblock = wp.data() + ob * taps * g.C * B;
-        const auto tile = [&](Index ow0, auto np) {
-          constexpr int NP = decltype(np)::value;
+      const Index steps = std::max<Index>(kh_end - kh_begin, 0) * run;
+      // Blocks of output channels [ob0, ob0 + obs) of a tile before the next tile: the tile's
+      // setup is shared, and with few channels it is a good part of the work (AVX2: a's and
+      // c's forward +6% and +18%).
+      Index ob0 = 0;
+      const auto tile = [&](Index ow0, auto np) {
+        constexpr int NP = decltype(np)::value;
+        const Index iw_first = ow0 * g.SW - g.pad_left;
+        const Index iw_last = (ow0 + NP - 1) * g.SW - g.pad_left + g.KW - 1;
+        const bool inside = runs && iw_first >= 0 && iw_last < g.W;
+        // Kernel row kh_begin's first input, and the next pixel's distance from it.
+        const Index first = ((n * g.H + ih0 + kh_begin * g.DH) * g.W + iw_first) * g.C;
+        const Index next = g.SW * g.C;
+        const Index* offset = step_offset.data();
+        T* out = y + ((n * g.OH + oh) * g.OW + ow0) * g.OC;
+        for (Index ob = ob0; ob < min_index(nob, ob0 + obs); ++ob) {
+          const T* wblock = wp.data() + ob * taps * g.C * B;
           typename K::Vec acc[NP][K::kVecs];
           K::template init<NP>(bias.data() + ob * B, acc);
-          const Index iw_first = ow0 * g.SW - g.pad_left;
-          const Index iw_last = (ow0 + NP - 1) * g.SW - g.pad_left + g.KW - 1;
-          if (runs && iw_first >= 0 && iw_last < g.W) {
-            const Index first = ((n * g.H + ih0) * g.W + iw_first) * g.C;  // kernel row 0's
-            const auto row = [&](Index t) { return x + (first + (kh_begin + t) * row_step); };
-            K::template accumulate_strided<NP>(std::max<Index>(kh_end - kh_begin, 0), run,
-                                               wblock + kh_begin * run * B, g.SW * g.C, row, acc);
+          if (inside) {
+            K::template reduce<NP>(steps, wblock + kh_begin * run * B, B, [&](int p, Index s) {
+              return x[first + offset[s] + p * next];
+            }, acc);
           } else {
             K::template accumulate<NP>(taps, g.C, wblock, zeros.data(),
                                        [&](Index t, int p) -> const T* {
@@ -104,9 +126,10 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
               return x + ((n * g.H + ih) * g.W + iw) * g.C;
             }, acc);
           }
-          K::template store<NP>(acc, min_index(B, g.OC - ob * B), relu,
-                                y + ((n * g.OH + oh) * g.OW + ow0) * g.OC + ob * B, g.OC);
-        };
+          K::template store<NP>(acc, min_index(B, g.OC - ob * B), relu, out + ob * B, g.OC);
+        }
+      };
+      for (ob0 = 0; ob0 < nob; ob0 += obs) {
         if (inner_begin == 0 && inner_end == g.OW) {  // nothing to cut: one call, which GCC
           for_each_tile(g.OW, K::kPixels, tile);     // compiles faster than the three-part loop
         } else {
