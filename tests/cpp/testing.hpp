@@ -93,6 +93,7 @@ inline std::vector<ConvCase> conv_cases(int random_count, unsigned seed) {
       {1, 12, 12, 16, 16, 3, 3, 2, 2, 2, 2, Padding::kSame}, // stride and dilation together
       {2, 13, 8, 33, 31, 3, 3, 1, 1, 1, 1, Padding::kValid}, // around a block size
       {1, 4, 14, 8, 32, 2, 4, 2, 3, 1, 1, Padding::kSame},   // non-square everything
+      {2, 15, 17, 3, 40, 7, 7, 2, 2, 1, 1, Padding::kSame},  // a 7x7/2 first layer's borders
       {0, 5, 5, 2, 3, 3, 3, 1, 1, 1, 1, Padding::kValid},    // empty batch
   };
   std::mt19937_64 rng(seed);

@@ -60,41 +60,37 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
 
   // Without column dilation, the KW*C inputs one kernel row reads are contiguous in NHWC and so
   // are their packed weights (tap-major): a tile whose windows lie inside the image in width
-  // reduces over KH runs of KW*C at once, the rest tap by tap.
+  // reduces over KH runs of KW*C at once. Step s of that reduction reads offset
+  // (s / run) * row_step + s % run from kernel row kh_begin's first input: one flat loop over the
+  // steps instead of a loop per kernel row is what first layers need (runs of 3 to 21 inputs;
+  // a, c, l forward +6%, +5%, +10%, AVX2).
   const bool runs = g.DW == 1;
-  // With few channels, tiles are cut at the ends of [inner_begin, inner_end), the output columns
-  // whose windows lie inside the image in width, so only the few border pixels take the slow
-  // tap-by-tap path (taps of C values each). With many, taps reduce over C as well as runs do,
-  // and a cut would only leave a short, slow tile at each border.
-  const bool cut = runs && g.C < B;
-  const Index inner_begin = cut ? min_index(g.OW, ceil_div(g.pad_left, g.SW)) : 0;
-  const Index last_start = g.W - 1 + g.pad_left - (g.KW - 1) * g.DW;  // of the last inner window
-  const Index inner_end =
-      !cut ? g.OW
-      : last_start < 0 ? inner_begin
-                       : std::max(inner_begin, min_index(g.OW, last_start / g.SW + 1));
-  const Index cuts[4] = {0, inner_begin, inner_end, g.OW};
+  const Index run_steps = runs ? g.KH * run : 0;
+  Buffer<Index> image_offset(run_steps), window_offset(run_steps);
+  // With few channels a border tile, whose windows leave the image in width, copies its window
+  // columns into a zero-padded buffer and reduces over that the same way: taken tap by tap, with
+  // C values a step, the border pixels cost l's forward a tenth of its time. With many channels
+  // taps reduce over C as well as runs do.
+  const bool pad_borders = runs && g.C < B;
+  const Index span = (K::kPixels - 1) * g.SW + g.KW;  // columns a tile's windows cover
+  for (Index s = 0; s < run_steps; ++s) {
+    image_offset.data()[s] = s / run * g.DH * g.W * g.C + s % run;
+    window_offset.data()[s] = s / run * span * g.C + s % run;
+  }
   // Output blocks per pass over a row's tiles: as many as keep their packed weights within half
   // of L1 (all of a first layer's; l's 7x7x3 kernel, 9 KiB a block, one at a time).
   const Index block_bytes = taps * g.C * B * Index(sizeof(T));
   const Index obs = std::max<Index>(1, (Index(16) << 10) / block_bytes);
-  // A run's inputs sit row_step apart from one kernel row to the next: step s of a tile's
-  // reduction over its kernel rows reads offset (s / run) * row_step + s % run from kernel row
-  // kh_begin's first input. One flat loop over those steps instead of a loop per kernel row is
-  // what first layers need (runs of 3 to 21 inputs): a, c, l forward +6%, +5%, +10% (AVX2).
-  const Index row_step = g.DH * g.W * g.C;
-  const Index run_steps = runs ? g.KH * run : 0;
-  Buffer<Index> step_offset(run_steps);
-  for (Index s = 0; s < run_steps; ++s)
-    step_offset.data()[s] = s / run * row_step + s % run;
   parallel_for(g.N * g.OH, [&](Index begin, Index end, int) {
+    Buffer<T> window(pad_borders ? g.KH * span * g.C : 0);
     for (Index item = begin; item < end; ++item) {
       const Index n = item / g.OH, oh = item % g.OH;
       // Kernel rows [kh_begin, kh_end) read image rows; the others read padding.
       const Index ih0 = oh * g.SH - g.pad_top, last = g.H - 1 - ih0;
       const Index kh_begin = ih0 >= 0 ? 0 : ceil_div(-ih0, g.DH);
       const Index kh_end = last < 0 ? 0 : min_index(g.KH, last / g.DH + 1);
-      const Index steps = std::max<Index>(kh_end - kh_begin, 0) * run;
+      const Index rows = std::max<Index>(kh_end - kh_begin, 0), steps = rows * run;
+      const Index row0 = (n * g.H + ih0 + kh_begin * g.DH) * g.W * g.C;  // kernel row kh_begin
       // Blocks of output channels [ob0, ob0 + obs) of a tile before the next tile: the tile's
       // setup is shared, and with few channels it is a good part of the work (AVX2: a's and
       // c's forward +6% and +18%).
@@ -103,19 +99,36 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
         constexpr int NP = decltype(np)::value;
         const Index iw_first = ow0 * g.SW - g.pad_left;
         const Index iw_last = (ow0 + NP - 1) * g.SW - g.pad_left + g.KW - 1;
-        const bool inside = runs && iw_first >= 0 && iw_last < g.W;
-        // Kernel row kh_begin's first input, and the next pixel's distance from it.
-        const Index first = ((n * g.H + ih0 + kh_begin * g.DH) * g.W + iw_first) * g.C;
-        const Index next = g.SW * g.C;
-        const Index* offset = step_offset.data();
+        const bool inside = iw_first >= 0 && iw_last < g.W;
+        // Where a flat reduction reads: the image, or the tile's zero-padded window.
+        const T* base = nullptr;
+        const Index* offset = nullptr;
+        if (runs && inside && rows > 0) {
+          base = x + row0 + iw_first * g.C;
+          offset = image_offset.data();
+        } else if (pad_borders) {
+          // Columns [lo, hi) of the window lie in the image.
+          const Index lo = std::clamp<Index>(-iw_first, 0, span);
+          const Index hi = std::clamp<Index>(g.W - iw_first, lo, span);
+          for (Index r = 0; r < rows; ++r) {
+            T* dst = window.data() + r * span * g.C;
+            std::fill(dst, dst + lo * g.C, T(0));
+            std::copy_n(x + row0 + (r * g.DH * g.W + iw_first + lo) * g.C, (hi - lo) * g.C,
+                        dst + lo * g.C);
+            std::fill(dst + hi * g.C, dst + span * g.C, T(0));
+          }
+          base = window.data();
+          offset = window_offset.data();
+        }
+        const Index next = g.SW * g.C;  // from one pixel's inputs to the next's
         T* out = y + ((n * g.OH + oh) * g.OW + ow0) * g.OC;
         for (Index ob = ob0; ob < min_index(nob, ob0 + obs); ++ob) {
           const T* wblock = wp.data() + ob * taps * g.C * B;
           typename K::Vec acc[NP][K::kVecs];
           K::template init<NP>(bias.data() + ob * B, acc);
-          if (inside) {
+          if (base != nullptr) {
             K::template reduce<NP>(steps, wblock + kh_begin * run * B, B, [&](int p, Index s) {
-              return x[first + offset[s] + p * next];
+              return base[offset[s] + p * next];
             }, acc);
           } else {
             K::template accumulate<NP>(taps, g.C, wblock, zeros.data(),
@@ -129,15 +142,7 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
           K::template store<NP>(acc, min_index(B, g.OC - ob * B), relu, out + ob * B, g.OC);
         }
       };
-      for (ob0 = 0; ob0 < nob; ob0 += obs) {
-        if (inner_begin == 0 && inner_end == g.OW) {  // nothing to cut: one call, which GCC
-          for_each_tile(g.OW, K::kPixels, tile);     // compiles faster than the three-part loop
-        } else {
-          for (int part = 0; part < 3; ++part)
-            for_each_tile(cuts[part + 1] - cuts[part], K::kPixels,
-                          [&](Index first, auto np) { tile(cuts[part] + first, np); });
-        }
-      }
+      for (ob0 = 0; ob0 < nob; ob0 += obs) for_each_tile(g.OW, K::kPixels, tile);
     }
   });
 }
