@@ -106,29 +106,49 @@ inline Index window_argmax(const Conv2dGeometry& g, const Window& win, const T* 
 }
 
 // Windows that do not overlap (stride >= window, the usual 2x2/2): each output row owns the
-// input rows from its window's top to the next window's top; it zeroes them and writes each
-// dy to its window's winner. No two output rows write the same element, so rows run in parallel.
+// input rows from its window's top to the next window's top. Every element of a window is
+// written once, dy at its winner and zero elsewhere (whole vectors, no scatter); the elements no
+// window covers (stride > window, or leftover rows and columns) are zeroed first. No two output
+// rows write the same element, so rows run in parallel.
 template <typename T>
 void max_pool2d_backward_disjoint(const Conv2dGeometry& g, const T* x, const T* dy, T* dx) {
   using S = Simd<T>;
   using Mask = decltype(typename S::Vec{} > typename S::Vec{});
+  using Lane = decltype(Mask{}[0] + 0);
   const Index cv = g.C / S::kLanes * S::kLanes;
   auto top = [&](Index oh) { return oh * g.SH - g.pad_top < 0 ? 0 : oh * g.SH - g.pad_top; };
+  // Whether a row's windows cover all its columns: adjacent, from column 0 to the last.
+  const bool columns_covered = g.SW == g.KW && g.OW > 0 && window_at(g, 0, 0).w0 == 0 &&
+                               window_at(g, 0, g.OW - 1).w1 == g.W;
   parallel_for(g.N * g.OH, [&](Index begin, Index end, int) {
     for (Index item = begin; item < end; ++item) {
       const Index n = item / g.OH, oh = item % g.OH;
       const Index row0 = oh == 0 ? 0 : top(oh), row1 = oh + 1 == g.OH ? g.H : top(oh + 1);
       const T* xn = x + n * g.H * g.W * g.C;
       T* dxn = dx + n * g.H * g.W * g.C;
-      std::memset(dxn + row0 * g.W * g.C, 0, sizeof(T) * (row1 - row0) * g.W * g.C);
+      const Window rows = window_at(g, oh, 0);
+      if (!columns_covered || rows.h0 != row0 || rows.h1 != row1)
+        std::memset(dxn + row0 * g.W * g.C, 0, sizeof(T) * (row1 - row0) * g.W * g.C);
       for (Index ow = 0; ow < g.OW; ++ow) {
         const Window win = window_at(g, oh, ow);
         const T* d = dy + ((n * g.OH + oh) * g.OW + ow) * g.C;
         for (Index c = 0; c < cv; c += S::kLanes)
           window_max<T, true>(g, win, xn, c, [&](auto, Mask arg) {
-            for (int lane = 0; lane < S::kLanes; ++lane) dxn[arg[lane] + c + lane] = d[c + lane];
+            const typename S::Vec grad = S::load(d + c);
+            for (Index ih = win.h0; ih < win.h1; ++ih)
+              for (Index iw = win.w0; iw < win.w1; ++iw) {
+                const Index offset = (ih * g.W + iw) * g.C;
+                S::store(dxn + offset + c, arg == (Mask{} + Lane(offset)) ? grad : S::zero());
+              }
           });
-        for (Index c = cv; c < g.C; ++c) dxn[window_argmax(g, win, xn, c) + c] = d[c];
+        for (Index c = cv; c < g.C; ++c) {
+          const Index arg = window_argmax(g, win, xn, c);
+          for (Index ih = win.h0; ih < win.h1; ++ih)
+            for (Index iw = win.w0; iw < win.w1; ++iw) {
+              const Index offset = (ih * g.W + iw) * g.C;
+              dxn[offset + c] = offset == arg ? d[c] : T(0);
+            }
+        }
       }
     }
   });
