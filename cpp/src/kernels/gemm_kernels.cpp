@@ -5,6 +5,7 @@
 // stays in L2 while every row tile of the thread passes over it. Compiled once per ISA.
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstring>
 #include <type_traits>
 
@@ -81,7 +82,17 @@ struct Gemm {
   // c[p][0..count) = acc[p] + (first ? bias : c[p]), then ReLU if asked; rows are ldc apart.
   template <int NP>
   static inline void update(Vec (&acc)[NP][kVecs], const T* bias, bool first, bool relu,
-                            Index count, T* c, Index ldc) {
+                            Index count, T* c, Index ldc, bool stream) {
+    if (stream) {  // c = acc + bias, whole aligned vectors
+#pragma GCC unroll 12
+      for (int p = 0; p < NP; ++p)
+#pragma GCC unroll 4
+        for (int j = 0; j < kVecs; ++j) {
+          const Vec v = acc[p][j] + S::load(bias + j * S::kLanes);
+          S::stream(c + p * ldc + j * S::kLanes, relu ? S::relu(v) : v);
+        }
+      return;
+    }
     for (int p = 0; p < NP; ++p) {
       T* row = c + p * ldc;
       const T* add = first ? bias : row;
@@ -175,6 +186,14 @@ struct Gemm {
     for (Index o = 0; o < nb * kCols; ++o)
       bias_padded.data()[o] = (bias != nullptr && o < N) ? bias[o] : T(0);
 
+    // A product written once (one slice of K) and far larger than L2 streams its tiles past
+    // the caches on AVX-512, where a tile's row is whole cache lines: j's 25 MB forward output,
+    // +12% on a Zen 4 (the same stores on AVX2 measured 9% slower there).
+    const bool stream = CNNKIT_VEC_BYTES == 64 && K <= kDepth &&
+                        M * N * Index(sizeof(T)) >= 8 * l2_bytes() &&
+                        reinterpret_cast<std::uintptr_t>(c) % 64 == 0 &&
+                        N * Index(sizeof(T)) % 64 == 0;
+
     // Each thread owns a contiguous range of row tiles, so no two threads write one element of
     // c. It packs, in its own buffers, the block of panels it is about to use (kept in its L2
     // while all its row tiles pass over it) and the rows of kBlockTiles tiles at a time (kept in
@@ -208,13 +227,14 @@ struct Gemm {
                   multiply<NP>(depth, rows.data() + (t - t0) * depth * kRows,
                                panels.data() + (j - j0) * depth * kCols, acc);
                   update<NP>(acc, bias_padded.data() + j * kCols, first, relu && last, count, ct,
-                             N);
+                             N, stream && count == kCols);
                 });
               }
             }
           }
         }
       }
+      if (stream) S::fence();
     });
   }
 };

@@ -9,6 +9,9 @@
 #ifndef CNNKIT_VEC_BYTES
 #error "kernel translation units are compiled with CNNKIT_VEC_BYTES (16, 32 or 64)"
 #endif
+#if CNNKIT_VEC_BYTES == 64
+#include <immintrin.h>
+#endif
 
 template <typename T>
 struct Simd {
@@ -21,6 +24,24 @@ struct Simd {
     return v;
   }
   static inline void store(T* p, Vec v) { std::memcpy(p, &v, sizeof(Vec)); }
+  // AVX-512: a store that bypasses the caches, p 64-byte aligned (the line is written whole
+  // without being read first); writers end with fence() before other threads read what they
+  // wrote. Other widths store as usual.
+  static inline void stream(T* p, Vec v) {
+#if CNNKIT_VEC_BYTES == 64
+    if constexpr (sizeof(T) == 4)
+      _mm512_stream_ps(p, reinterpret_cast<__m512>(v));
+    else
+      _mm512_stream_pd(p, reinterpret_cast<__m512d>(v));
+#else
+    store(p, v);
+#endif
+  }
+  static inline void fence() {
+#if CNNKIT_VEC_BYTES == 64
+    _mm_sfence();
+#endif
+  }
   // s - 0 is s for every s (0 + s would turn -0 into +0), so this compiles to one broadcast
   // instead of an add on the FMA ports and a shuffle.
   static inline Vec broadcast(T s) { return s - Vec{}; }
