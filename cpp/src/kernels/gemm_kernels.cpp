@@ -262,7 +262,6 @@ void outer_product_sums(Index P, Index M, Index N, const T* a, const T* b, T* c,
   using S = Simd<T>;
   using Vec = typename S::Vec;
   constexpr Index B = K::kBlock, L = S::kLanes;
-  constexpr Index kLine = 64 / Index(sizeof(T));  // values per cache line
   const Index nb = ceil_div(N, B), ldp = nb * B, tail = N % B;
   // Rows per chunk: a's and b's about 128 KiB together (64 to 256 KiB measure the same).
   const Index row_bytes = std::max<Index>(M + N, 1) * Index(sizeof(T));
@@ -290,7 +289,7 @@ void outer_product_sums(Index P, Index M, Index N, const T* a, const T* b, T* c,
       const Index next_rows = min_index(chunk, P - p0 - rows);
       const auto fetch_slice = [&](const T* rows0, Index width, Index jb) {
         const Index values = next_rows * width;
-        for (Index i = jb * values / nb; i < (jb + 1) * values / nb; i += kLine)
+        for (Index i = jb * values / nb; i < (jb + 1) * values / nb; i += S::kLineValues)
           __builtin_prefetch(rows0 + i, 0, 2);
       };
       for (Index jb = 0; jb < nb; ++jb) {

@@ -126,8 +126,8 @@ void max_pool2d_backward_disjoint(const Conv2dGeometry& g, const T* x, const T* 
       const Index row0 = oh == 0 ? 0 : top(oh), row1 = oh + 1 == g.OH ? g.H : top(oh + 1);
       const T* xn = x + n * g.H * g.W * g.C;
       T* dxn = dx + n * g.H * g.W * g.C;
-      const Window rows = window_at(g, oh, 0);
-      if (!columns_covered || rows.h0 != row0 || rows.h1 != row1)
+      const Window first = window_at(g, oh, 0);  // its rows are every window's of this row
+      if (!columns_covered || first.h0 != row0 || first.h1 != row1)
         std::memset(dxn + row0 * g.W * g.C, 0, sizeof(T) * (row1 - row0) * g.W * g.C);
       for (Index ow = 0; ow < g.OW; ++ow) {
         const Window win = window_at(g, oh, ow);

@@ -16,6 +16,7 @@
 template <typename T>
 struct Simd {
   static constexpr int kLanes = CNNKIT_VEC_BYTES / sizeof(T);
+  static constexpr Index kLineValues = 64 / sizeof(T);  // values per cache line (prefetch steps)
   typedef T Vec __attribute__((vector_size(CNNKIT_VEC_BYTES)));
 
   static inline Vec load(const T* p) {
