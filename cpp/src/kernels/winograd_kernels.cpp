@@ -259,7 +259,7 @@ void transform_input(const Problem& p, const T* x, Index tile, T* v, Index strid
   const auto input = [](const Vec (&a)[A], Vec (&b)[A]) { X::input(a, b); };
   const auto store = [&](Index c0) {
     return [=](int a, int b, Vec value) {
-      S::store(v + (a * A + b) * stride + c0, value);
+      S::store_values(v + (a * A + b) * stride + c0, value);
     };
   };
   for (Index c0 = 0; c0 < cp; c0 += L) {
@@ -688,7 +688,7 @@ void transform_input_stride2(const Problem& p, const T* x, Index tile, T* v, Ind
   const auto index = [](int i) { return kInputGradient ? (i + 1) / 2 : i; };
   const auto input = [](const Vec (&a)[5], Vec (&b)[5]) { X::input(a, b); };
   for (Index c0 = 0; c0 < cp; c0 += L) {
-    const auto put = [&](int e, Vec value) { S::store(v + e * stride + c0, value); };
+    const auto put = [&](int e, Vec value) { S::store_values(v + e * stride + c0, value); };
     // Every transform from the patch values at(i, j), i, j < 9.
     const auto transform = [&](auto&& at) {
       transform_2d<5, 5, Vec>([&](int i, int j) { return at(2 * i, 2 * j); }, input,
