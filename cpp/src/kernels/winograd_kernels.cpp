@@ -150,24 +150,44 @@ inline void store_lanes(T* p, typename Simd<T>::Vec v, Index count) {
   std::memcpy(p, lanes, sizeof(T) * count);
 }
 
-// g[i][j] = the 3x3 kernel for input channel c and the vector of outputs from k0 (zero past K):
-// w[((i*3 + j)*C + c)*K + k] forward, or for backward-input, where C and K are the kernel's output
-// and input channels, w[(((2-i)*3 + 2-j)*K + k)*C + c].
+// The kernel as rows[tap][c][k] (k contiguous), which load_kernel reads a vector at a time: w
+// itself forward; for backward-input, where C and K are the kernel's output and input channels
+// and w is [tap][k][c], its transpose, written to `rows` (9*C*K values). Gathered from w lane by
+// lane, K values C apart, the kernel had taken a sixth of i's input gradient.
 template <typename T>
-void load_kernel(const T* w, Index C, Index K, Index c, Index k0, bool backward,
+const T* kernel_rows(const T* w, Index C, Index K, bool backward, T* rows) {
+  if (!backward) return w;
+  // 16 x 16 blocks through a local copy: w's rows, and rows' rows, are 4 KiB-multiple distances
+  // apart for 256 channels, so a block's 16 lines of each fall in the same few L1 sets.
+  constexpr Index kSide = 16;
+  const Index cb = ceil_div(C, kSide), kb = ceil_div(K, kSide);
+  parallel_for(9 * kb * cb, [&](Index begin, Index end, int) {
+    T block[kSide][kSide];
+    for (Index item = begin; item < end; ++item) {
+      const Index tap = item / (kb * cb), k0 = item / cb % kb * kSide, c0 = item % cb * kSide;
+      const Index nk = min_index(kSide, K - k0), nc = min_index(kSide, C - c0);
+      for (Index k = 0; k < nk; ++k)
+        std::memcpy(block[k], w + (tap * K + k0 + k) * C + c0, sizeof(T) * nc);
+      for (Index c = 0; c < nc; ++c) {
+        T* dst = rows + (tap * C + c0 + c) * K + k0;
+        for (Index k = 0; k < nk; ++k) dst[k] = block[k][c];
+      }
+    }
+  });
+  return rows;
+}
+
+// g[i][j] = the 3x3 kernel for input channel c and the vector of outputs from k0 (zero past K),
+// from kernel_rows: rows[((i*3 + j)*C + c)*K + k] forward, and flipped for backward-input,
+// rows[(((2-i)*3 + 2-j)*C + c)*K + k].
+template <typename T>
+void load_kernel(const T* rows, Index C, Index K, Index c, Index k0, bool backward,
                  typename Simd<T>::Vec (&g)[3][3]) {
   using S = Simd<T>;
-  constexpr Index L = S::kLanes;
   for (int i = 0; i < 3; ++i)
     for (int j = 0; j < 3; ++j) {
-      if (!backward) {
-        g[i][j] = k0 < K ? load_lanes(w + ((i * 3 + j) * C + c) * K + k0, K - k0) : S::zero();
-      } else {
-        T lanes[L] = {};
-        for (Index k = k0; k < min_index(K, k0 + L); ++k)
-          lanes[k - k0] = w[(((2 - i) * 3 + 2 - j) * K + k) * C + c];
-        g[i][j] = S::load(lanes);
-      }
+      const Index tap = backward ? (2 - i) * 3 + 2 - j : i * 3 + j;
+      g[i][j] = k0 < K ? load_lanes(rows + (tap * C + c) * K + k0, K - k0) : S::zero();
     }
 }
 
@@ -183,12 +203,14 @@ void transform_kernel(const T* w, Index C, Index K, bool backward, T* u) {
   constexpr int A = X::kAlpha;
   constexpr Index B = Tile<T>::kBlock, L = S::kLanes;
   const Index nkb = ceil_div(K, B);
+  Buffer<T> transposed(backward ? 9 * C * K : 0);
+  const T* rows = kernel_rows(w, C, K, backward, transposed.data());
   parallel_for(C * nkb, [&](Index begin, Index end, int) {
     for (Index item = begin; item < end; ++item) {
       const Index c = item / nkb, kb = item % nkb;
       for (Index k0 = kb * B; k0 < kb * B + B; k0 += L) {
         Vec g[3][3], gg[A][3];
-        load_kernel(w, C, K, c, k0, backward, g);
+        load_kernel(rows, C, K, c, k0, backward, g);
         for (int a = 0; a < A; ++a)
           for (int j = 0; j < 3; ++j)
             gg[a][j] = T(X::kG[a][0]) * g[0][j] + T(X::kG[a][1]) * g[1][j] + T(X::kG[a][2]) * g[2][j];
@@ -634,6 +656,8 @@ void transform_kernel_stride2(const T* w, Index C, Index K, bool backward, T* u)
   using Vec = typename S::Vec;
   constexpr Index B = Tile<T>::kBlock, L = S::kLanes;
   const Index nkb = ceil_div(K, B);
+  Buffer<T> transposed(backward ? 9 * C * K : 0);
+  const T* rows = kernel_rows(w, C, K, backward, transposed.data());
   parallel_for(C * nkb, [&](Index begin, Index end, int) {
     for (Index item = begin; item < end; ++item) {
       const Index c = item / nkb, kb = item % nkb;
@@ -642,7 +666,7 @@ void transform_kernel_stride2(const T* w, Index C, Index K, bool backward, T* u)
           S::store(u + ((kpos * nkb + kb) * C + c) * B + (k0 - kb * B), value);
         };
         Vec g[3][3];
-        load_kernel(w, C, K, c, k0, backward, g);
+        load_kernel(rows, C, K, c, k0, backward, g);
         Vec rows[2][5], ee[5][5], eo[5], oe[5];
         for (int j = 0; j < 2; ++j) X::template kernel<T>({g[0][2 * j], g[2][2 * j]}, rows[j]);
         for (int a = 0; a < 5; ++a) X::template kernel<T>({rows[0][a], rows[1][a]}, ee[a]);
