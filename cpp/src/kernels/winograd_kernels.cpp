@@ -157,8 +157,8 @@ inline void store_lanes(T* p, typename Simd<T>::Vec v, Index count) {
 template <typename T>
 const T* kernel_rows(const T* w, Index C, Index K, bool backward, T* rows) {
   if (!backward) return w;
-  // 16 x 16 blocks through a local copy: w's rows, and rows' rows, are 4 KiB-multiple distances
-  // apart for 256 channels, so a block's 16 lines of each fall in the same few L1 sets.
+  // 16 x 16 blocks through a local copy: with 256 channels, w's rows and rows' rows are 1 KiB
+  // apart, so a block's 16 lines of each fall in the same 4 of L1's 64 sets.
   constexpr Index kSide = 16;
   const Index cb = ceil_div(C, kSide), kb = ceil_div(K, kSide);
   parallel_for(9 * kb * cb, [&](Index begin, Index end, int) {
@@ -204,13 +204,13 @@ void transform_kernel(const T* w, Index C, Index K, bool backward, T* u) {
   constexpr Index B = Tile<T>::kBlock, L = S::kLanes;
   const Index nkb = ceil_div(K, B);
   Buffer<T> transposed(backward ? 9 * C * K : 0);
-  const T* rows = kernel_rows(w, C, K, backward, transposed.data());
+  const T* w_rows = kernel_rows(w, C, K, backward, transposed.data());
   parallel_for(C * nkb, [&](Index begin, Index end, int) {
     for (Index item = begin; item < end; ++item) {
       const Index c = item / nkb, kb = item % nkb;
       for (Index k0 = kb * B; k0 < kb * B + B; k0 += L) {
         Vec g[3][3], gg[A][3];
-        load_kernel(rows, C, K, c, k0, backward, g);
+        load_kernel(w_rows, C, K, c, k0, backward, g);
         for (int a = 0; a < A; ++a)
           for (int j = 0; j < 3; ++j)
             gg[a][j] = T(X::kG[a][0]) * g[0][j] + T(X::kG[a][1]) * g[1][j] + T(X::kG[a][2]) * g[2][j];
@@ -657,7 +657,7 @@ void transform_kernel_stride2(const T* w, Index C, Index K, bool backward, T* u)
   constexpr Index B = Tile<T>::kBlock, L = S::kLanes;
   const Index nkb = ceil_div(K, B);
   Buffer<T> transposed(backward ? 9 * C * K : 0);
-  const T* rows = kernel_rows(w, C, K, backward, transposed.data());
+  const T* w_rows = kernel_rows(w, C, K, backward, transposed.data());
   parallel_for(C * nkb, [&](Index begin, Index end, int) {
     for (Index item = begin; item < end; ++item) {
       const Index c = item / nkb, kb = item % nkb;
@@ -666,7 +666,7 @@ void transform_kernel_stride2(const T* w, Index C, Index K, bool backward, T* u)
           S::store(u + ((kpos * nkb + kb) * C + c) * B + (k0 - kb * B), value);
         };
         Vec g[3][3];
-        load_kernel(rows, C, K, c, k0, backward, g);
+        load_kernel(w_rows, C, K, c, k0, backward, g);
         Vec rows[2][5], ee[5][5], eo[5], oe[5];
         for (int j = 0; j < 2; ++j) X::template kernel<T>({g[0][2 * j], g[2][2 * j]}, rows[j]);
         for (int a = 0; a < 5; ++a) X::template kernel<T>({rows[0][a], rows[1][a]}, ee[a]);
