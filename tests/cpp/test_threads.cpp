@@ -1,5 +1,8 @@
 // Thread-count invariance and reproducibility of the parallel kernels.
+#include <atomic>
+
 #include "cnnkit/conv2d.hpp"
+#include "cnnkit/parallel.hpp"
 #include "cnnkit/pool2d.hpp"
 
 #include "testing.hpp"
@@ -23,6 +26,26 @@ TEST_F(ThreadCount, SetAndGetRoundTripAndRejectNonPositive) {
   EXPECT_THROW(set_num_threads(0), std::invalid_argument);
   EXPECT_THROW(set_num_threads(-2), std::invalid_argument);
   EXPECT_EQ(get_num_threads(), 3);
+}
+
+TEST_F(ThreadCount, DynamicLoopHandsOutEveryItemOnce) {
+  for (int threads : {1, 2, 3, 8}) {
+    set_num_threads(threads);
+    for (Index count : {0, 1, 2, 7, 100}) {
+      std::vector<std::atomic<int>> seen(count);
+      std::atomic<int> bodies{0};
+      parallel_for_dynamic(count, [&](auto next, int thread) {
+        EXPECT_GE(thread, 0);
+        EXPECT_LT(thread, threads);
+        ++bodies;
+        for (Index item = next(); item >= 0; item = next()) ++seen[item];
+        EXPECT_EQ(next(), -1) << "no item after the first -1";
+      });
+      EXPECT_EQ(bodies, std::min<Index>(count, threads)) << count << " items, " << threads;
+      for (Index i = 0; i < count; ++i)
+        EXPECT_EQ(seen[i], 1) << "item " << i << " of " << count << ", " << threads << " threads";
+    }
+  }
 }
 
 TEST_F(ThreadCount, ResultsAgreeAcrossThreadCountsAndRepeatBitwise) {

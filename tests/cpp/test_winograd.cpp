@@ -250,6 +250,33 @@ TEST(WinogradKernelGradient, SplitProductsRepeatForAnyThreadCount) {
   }
 }
 
+// Forward and input-gradient groups go to whichever thread is free, and their size depends on the
+// thread count; each tile's sums do not, so every thread count gives the same bits.
+TEST(WinogradCorrelation, SameBitsForAnyThreadCount) {
+  const Conv2dGeometry g = make_conv2d_geometry("test", 3, 14, 13, 64, 72, 3, 3, 1, 1, 1, 1,
+                                                Padding::kSame);
+  std::mt19937_64 rng(9);
+  const auto x = random_vector<float>(g.N * g.H * g.W * g.C, rng);
+  const auto w = random_vector<float>(9 * g.C * g.OC, rng), b = random_vector<float>(g.OC, rng);
+  const auto dy = random_vector<float>(g.N * g.OH * g.OW * g.OC, rng);
+  for (int m : {2, 4}) {
+    const auto run = [&](int threads) {
+      testing::ThreadCount count(threads);
+      std::vector<float> y(dy.size()), dx(x.size());
+      conv2d_forward_winograd<float>(g, m, x.data(), w.data(), b.data(), true, y.data());
+      conv2d_backward_input_winograd<float>(g, m, dy.data(), w.data(), dx.data());
+      return std::make_pair(y, dx);
+    };
+    const auto one = run(1);
+    for (int threads : {2, 3, 8}) {
+      const auto many = run(threads);
+      EXPECT_EQ(many.first, one.first) << "forward, m=" << m << ", " << threads << " threads";
+      EXPECT_EQ(many.second, one.second) << "input gradient, m=" << m << ", " << threads
+                                         << " threads";
+    }
+  }
+}
+
 Conv2dGeometry layer(Index C, Index OC, Index K, Index S, Index D) {
   return make_conv2d_geometry("test", 8, 28, 28, C, OC, K, K, S, S, D, D, Padding::kSame);
 }

@@ -30,6 +30,14 @@ inline void split_range(Index count, int nthreads, int t, Index* begin, Index* e
 template <typename Body>
 void parallel_for(Index count, Body&& body);
 
+// Runs body(next, thread_index) once on each of min(count, get_num_threads()) threads; next()
+// hands out the items of [0, count) in order, one at a time, to whichever thread asks, and -1
+// once none is left. For items that write disjoint outputs, so results do not depend on which
+// thread ran which item: a thread that the host slows down takes fewer items instead of keeping
+// the others waiting at the end (body may set up per-thread scratch before its first next()).
+template <typename Body>
+void parallel_for_dynamic(Index count, Body&& body);
+
 // Zeroes `count` buffers of `size` elements at `data`, one per thread: the thread-private sums
 // of a reduction, megabytes each for a Winograd kernel gradient, too much for one thread to clear.
 template <typename T>

@@ -3,6 +3,8 @@
 
 #include <omp.h>
 
+#include <atomic>
+
 #include "cnnkit/denormals.hpp"
 
 namespace cnnkit {
@@ -25,6 +27,16 @@ void parallel_for(Index count, Body&& body) {
     split_range(count, nthreads, t, &begin, &end);
     if (begin < end) body(begin, end, t);
   }
+}
+
+template <typename Body>
+void parallel_for_dynamic(Index count, Body&& body) {
+  std::atomic<Index> taken{0};
+  const auto next = [&] {
+    const Index item = taken.fetch_add(1, std::memory_order_relaxed);
+    return item < count ? item : Index{-1};
+  };
+  parallel_for(count, [&](Index, Index, int thread) { body(next, thread); });
 }
 
 }  // namespace

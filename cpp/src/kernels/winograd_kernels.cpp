@@ -226,11 +226,13 @@ void transform_kernel(const T* w, Index C, Index K, bool backward, T* u) {
 // Tiles per group. Each group reads the whole transformed kernel (or, for the kernel gradient,
 // the whole product sum): at least as many tiles as make their transformed data as large as that,
 // so it is not the bottleneck, and at least a few micro-kernel tiles, with about the same data
-// for both tile sizes (F(4x4) has 36 values per tile, F(2x2) 16); at most a thread's share, and a
-// multiple of the threads in groups, so the static split gives every thread the same work.
-// Groups are whole micro-kernel tiles where that gives no thread more tiles (392 tiles on two
-// threads: 8 groups of 49, not 7 of 54 and one of 14, which left one thread 216 and the other
-// 176).
+// for both tile sizes (F(4x4) has 36 values per tile, F(2x2) 16). Below that, at most a quarter
+// of a thread's share: the forward and input-gradient groups go to whichever thread is free, so
+// when the host slows one thread down the others take over its last groups (i: 392 tiles on two
+// threads, 8 groups of 49 rather than 4 of 98). And a multiple of the threads in groups, so the
+// kernel gradient's static split gives every thread the same work. Groups are whole micro-kernel
+// tiles where that gives no thread more tiles (392 tiles on two threads: 8 groups of 49, not 7 of
+// 54 and one of 14, which left one thread 216 and the other 176).
 template <typename T, int m>
 Index wanted_group(const Problem& p) {
   constexpr Index NP = Tile<T>::kPixels, L = Simd<T>::kLanes, B = Tile<T>::kBlock;
@@ -241,9 +243,10 @@ Index wanted_group(const Problem& p) {
 template <typename T, int m>
 Index group_size(const Problem& p, Index tiles) {
   constexpr Index NP = Tile<T>::kPixels;
-  const Index threads = get_num_threads(), share = std::max<Index>(ceil_div(tiles, threads), 1);
-  const Index wanted = wanted_group<T, m>(p);
-  const Index ngroups = std::max<Index>(ceil_div(ceil_div(tiles, std::min(wanted, share)), threads), 1) * threads;
+  const Index threads = get_num_threads();
+  const Index quarter_share = std::max<Index>(ceil_div(tiles, 4 * threads), 1);
+  const Index target = std::min(wanted_group<T, m>(p), quarter_share);
+  const Index ngroups = std::max<Index>(ceil_div(ceil_div(tiles, target), threads), 1) * threads;
   const Index even = std::max<Index>(ceil_div(tiles, ngroups), 1), whole = ceil_div(even, NP) * NP;
   const auto busiest = [&](Index size) {  // tiles of the busiest thread, groups of `size`
     return min_index(ceil_div(ceil_div(tiles, size), threads) * size, tiles);
@@ -252,16 +255,28 @@ Index group_size(const Problem& p, Index tiles) {
 }
 
 // Runs body(t0, count, v, w, thread) for each group of `group` consecutive tiles from t0 (the last
-// one shorter), the groups split between the threads as parallel_for splits them; each thread has
-// its own scratch v and w of group * v_values and group * w_values values.
+// one shorter); each thread has its own scratch v and w of group * v_values and group * w_values
+// values. The groups go to whichever thread is free (parallel_for_dynamic), or, when `fixed`, as
+// parallel_for splits them: the same groups to each thread on every call, for bodies that sum
+// into per-thread copies.
 template <typename T, typename Body>
-void for_each_group(Index tiles, Index group, Index v_values, Index w_values, Body&& body) {
-  parallel_for(ceil_div(tiles, group), [&](Index begin, Index end, int thread) {
+void for_each_group(Index tiles, Index group, Index v_values, Index w_values, bool fixed,
+                    Body&& body) {
+  const Index ngroups = ceil_div(tiles, group);
+  const auto run = [&](Index grp, T* v, T* w, int thread) {
+    const Index t0 = grp * group;
+    body(t0, min_index(group, tiles - t0), v, w, thread);
+  };
+  if (fixed) {
+    parallel_for(ngroups, [&](Index begin, Index end, int thread) {
+      Buffer<T> v(group * v_values), w(group * w_values);
+      for (Index grp = begin; grp < end; ++grp) run(grp, v.data(), w.data(), thread);
+    });
+    return;
+  }
+  parallel_for_dynamic(ngroups, [&](auto next, int thread) {
     Buffer<T> v(group * v_values), w(group * w_values);
-    for (Index grp = begin; grp < end; ++grp) {
-      const Index t0 = grp * group;
-      body(t0, min_index(group, tiles - t0), v.data(), w.data(), thread);
-    }
+    for (Index grp = next(); grp >= 0; grp = next()) run(grp, v.data(), w.data(), thread);
   });
 }
 
@@ -317,7 +332,8 @@ void correlate(const Problem& p, const T* x, const T* u, const T* bias, bool rel
   // (16 KiB for F(2x2) with 256 channels) the micro-kernel's rows would share L1 cache sets.
   const Index vt = E * cp + 64 / Index(sizeof(T)), pt = E * kp + 64 / Index(sizeof(T));
 
-  for_each_group<T>(tiles, group, vt, pt, [&](Index t0, Index count, T* v, T* prod, int) {
+  for_each_group<T>(tiles, group, vt, pt, false,
+                    [&](Index t0, Index count, T* v, T* prod, int) {
     for (Index t = 0; t < count; ++t)
       transform_input<T, m>(p, x, t0 + t, v + t * vt, cp);
 
@@ -543,7 +559,7 @@ void kernel_gradient(const Problem& p, const T* x, const T* dy, T* dw, T* db) {
   Buffer<T> partial(nthreads * per_thread);
   zero_partials(partial.data(), nthreads, per_thread);
 
-  for_each_group<T>(tiles, group, E * cp, E * kp,
+  for_each_group<T>(tiles, group, E * cp, E * kp, true,
                   [&](Index t0, Index count, T* v, T* d, int thread) {
     T* sum = partial.data() + thread * per_thread;
     T* db_t = sum + E * p.C * kp;
@@ -767,7 +783,8 @@ void correlate_stride2(const Problem& p, const T* x, const T* u, const T* bias, 
   const Index group = group_size<T, 4>(p, tiles);
   const Index vt = E * cp + 64 / Index(sizeof(T)), pt = E * kp + 64 / Index(sizeof(T));
 
-  for_each_group<T>(tiles, group, vt, pt, [&](Index t0, Index count, T* v, T* prod, int) {
+  for_each_group<T>(tiles, group, vt, pt, false,
+                    [&](Index t0, Index count, T* v, T* prod, int) {
     for (Index t = 0; t < count; ++t)
       transform_input_stride2<T, kInputGradient>(p, x, t0 + t, v + t * vt, cp);
 
@@ -917,7 +934,7 @@ void kernel_gradient_stride2(const Problem& p, const T* x, const T* dy, T* dw, T
   Buffer<T> partial(nthreads * per_thread);
   zero_partials(partial.data(), nthreads, per_thread);
 
-  for_each_group<T>(tiles, group, E * cp, E * kp,
+  for_each_group<T>(tiles, group, E * cp, E * kp, true,
                   [&](Index t0, Index count, T* v, T* d, int thread) {
     T* sum = partial.data() + thread * per_thread;
     for (Index t = 0; t < count; ++t) {
