@@ -224,15 +224,17 @@ void transform_kernel(const T* w, Index C, Index K, bool backward, T* u) {
 }
 
 // Tiles per group. Each group reads the whole transformed kernel (or, for the kernel gradient,
-// the whole product sum): at least as many tiles as make their transformed data as large as that,
-// so it is not the bottleneck, and at least a few micro-kernel tiles, with about the same data
-// for both tile sizes (F(4x4) has 36 values per tile, F(2x2) 16). Below that, at most a quarter
-// of a thread's share: the forward and input-gradient groups go to whichever thread is free, so
-// when the host slows one thread down the others take over its last groups (i: 392 tiles on two
-// threads, 8 groups of 49 rather than 4 of 98). And a multiple of the threads in groups, so the
-// kernel gradient's static split gives every thread the same work. Groups are whole micro-kernel
-// tiles where that gives no thread more tiles (392 tiles on two threads: 8 groups of 49, not 7 of
-// 54 and one of 14, which left one thread 216 and the other 176).
+// adds to the whole product sum): at least as many tiles as make their transformed data as large
+// as that, so it is not the bottleneck, and at least a few micro-kernel tiles, with about the same
+// data for both tile sizes (F(4x4) has 36 values per tile, F(2x2) 16). Below that, at most a
+// thread's share divided by `parts`: the forward and input gradient hand groups to whichever
+// thread is free and ask for four parts, so that when the host slows one thread down the others
+// take over its last groups (i: 392 tiles on two threads, 8 groups of 49 rather than 4 of 98);
+// the kernel gradient, whose groups each add to the whole sum, asks for one. And a multiple of
+// the threads in groups, so the kernel gradient's static split gives every thread the same work.
+// Groups are whole micro-kernel tiles where that gives no thread more tiles (392 tiles on two
+// threads: 8 groups of 49, not 7 of 54 and one of 14, which left one thread 216 and the other
+// 176).
 template <typename T, int m>
 Index wanted_group(const Problem& p) {
   constexpr Index NP = Tile<T>::kPixels, L = Simd<T>::kLanes, B = Tile<T>::kBlock;
@@ -241,11 +243,11 @@ Index wanted_group(const Problem& p) {
 }
 
 template <typename T, int m>
-Index group_size(const Problem& p, Index tiles) {
+Index group_size(const Problem& p, Index tiles, Index parts) {
   constexpr Index NP = Tile<T>::kPixels;
   const Index threads = get_num_threads();
-  const Index quarter_share = std::max<Index>(ceil_div(tiles, 4 * threads), 1);
-  const Index target = std::min(wanted_group<T, m>(p), quarter_share);
+  const Index part = std::max<Index>(ceil_div(tiles, parts * threads), 1);
+  const Index target = std::min(wanted_group<T, m>(p), part);
   const Index ngroups = std::max<Index>(ceil_div(ceil_div(tiles, target), threads), 1) * threads;
   const Index even = std::max<Index>(ceil_div(tiles, ngroups), 1), whole = ceil_div(even, NP) * NP;
   const auto busiest = [&](Index size) {  // tiles of the busiest thread, groups of `size`
@@ -327,7 +329,7 @@ void correlate(const Problem& p, const T* x, const T* u, const T* bias, bool rel
   constexpr Index B = K::kBlock, L = S::kLanes;
   const Index cp = ceil_div(p.C, L) * L, nkb = ceil_div(p.K, B), kp = nkb * B;
   const Index th = ceil_div(p.OH, m), tw = ceil_div(p.OW, m), tiles = p.N * th * tw;
-  const Index group = group_size<T, m>(p, tiles);
+  const Index group = group_size<T, m>(p, tiles, 4);
   // Values per tile in v and prod, one cache line more than the data: at a power-of-two distance
   // (16 KiB for F(2x2) with 256 channels) the micro-kernel's rows would share L1 cache sets.
   const Index vt = E * cp + 64 / Index(sizeof(T)), pt = E * kp + 64 / Index(sizeof(T));
@@ -553,7 +555,7 @@ void kernel_gradient(const Problem& p, const T* x, const T* dy, T* dw, T* db) {
   if (share < wanted_group<T, m>(p) && transformed_bytes <= (Index(64) << 20))
     return kernel_gradient_split<T, m>(p, x, dy, dw, db);
 
-  const Index group = group_size<T, m>(p, tiles), ngroups = ceil_div(tiles, group);
+  const Index group = group_size<T, m>(p, tiles, 1), ngroups = ceil_div(tiles, group);
   const Index nthreads = min_index(get_num_threads(), std::max<Index>(ngroups, 1));
   const Index per_thread = E * p.C * kp + kp;  // the summed products, then db
   Buffer<T> partial(nthreads * per_thread);
@@ -780,7 +782,7 @@ void correlate_stride2(const Problem& p, const T* x, const T* u, const T* bias, 
   const Index cp = ceil_div(p.C, L) * L, nkb = ceil_div(p.K, B), kp = nkb * B;
   const Index th = stride2_tiles(p.OH, p.pad_top, kInputGradient);
   const Index tw = stride2_tiles(p.OW, p.pad_left, kInputGradient), tiles = p.N * th * tw;
-  const Index group = group_size<T, 4>(p, tiles);
+  const Index group = group_size<T, 4>(p, tiles, 4);
   const Index vt = E * cp + 64 / Index(sizeof(T)), pt = E * kp + 64 / Index(sizeof(T));
 
   for_each_group<T>(tiles, group, vt, pt, false,
@@ -928,7 +930,7 @@ void kernel_gradient_stride2(const Problem& p, const T* x, const T* dy, T* dw, T
   constexpr Index B = K::kBlock, L = S::kLanes;
   const Index cp = ceil_div(p.C, L) * L, nkb = ceil_div(p.K, B), kp = nkb * B;
   const Index tiles = p.N * ceil_div(p.OH, 4) * ceil_div(p.OW, 4);
-  const Index group = group_size<T, 4>(p, tiles), ngroups = ceil_div(tiles, group);
+  const Index group = group_size<T, 4>(p, tiles, 1), ngroups = ceil_div(tiles, group);
   const Index nthreads = min_index(get_num_threads(), std::max<Index>(ngroups, 1));
   const Index per_thread = KP * p.C * kp + kp;  // the summed products, then db
   Buffer<T> partial(nthreads * per_thread);
