@@ -223,15 +223,21 @@ void transform_kernel(const T* w, Index C, Index K, bool backward, T* u) {
   });
 }
 
+// How groups of tiles are shared between threads: handed to whichever thread is free, for passes
+// whose groups write their own outputs (forward, input gradient), or the same groups to each
+// thread on every call, for passes that sum groups into per-thread copies added in a fixed order
+// (kernel gradient).
+enum class Split { kDynamic, kFixed };
+
 // Tiles per group. Each group reads the whole transformed kernel (or, for the kernel gradient,
 // adds to the whole product sum): at least as many tiles as make their transformed data as large
 // as that, so it is not the bottleneck, and at least a few micro-kernel tiles, with about the same
 // data for both tile sizes (F(4x4) has 36 values per tile, F(2x2) 16). Below that, at most a
-// thread's share divided by `parts`: the forward and input gradient hand groups to whichever
-// thread is free and ask for four parts, so that when the host slows one thread down the others
-// take over its last groups (i: 392 tiles on two threads, 8 groups of 49 rather than 4 of 98);
-// the kernel gradient, whose groups each add to the whole sum, asks for one. And a multiple of
-// the threads in groups, so the kernel gradient's static split gives every thread the same work.
+// quarter of a thread's share where groups are handed out (Split::kDynamic), so that when the
+// host slows one thread down the others take over its last groups (i: 392 tiles on two threads,
+// 8 groups of 49 rather than 4 of 98); a whole share where each group adds to the whole sum
+// (Split::kFixed). And a multiple of the threads in groups, so the fixed split gives every thread
+// the same work.
 // Groups are whole micro-kernel tiles where that gives no thread more tiles (392 tiles on two
 // threads: 8 groups of 49, not 7 of 54 and one of 14, which left one thread 216 and the other
 // 176).
@@ -243,9 +249,9 @@ Index wanted_group(const Problem& p) {
 }
 
 template <typename T, int m>
-Index group_size(const Problem& p, Index tiles, Index parts) {
+Index group_size(const Problem& p, Index tiles, Split split) {
   constexpr Index NP = Tile<T>::kPixels;
-  const Index threads = get_num_threads();
+  const Index threads = get_num_threads(), parts = split == Split::kDynamic ? 4 : 1;
   const Index part = std::max<Index>(ceil_div(tiles, parts * threads), 1);
   const Index target = std::min(wanted_group<T, m>(p), part);
   const Index ngroups = std::max<Index>(ceil_div(ceil_div(tiles, target), threads), 1) * threads;
@@ -258,18 +264,17 @@ Index group_size(const Problem& p, Index tiles, Index parts) {
 
 // Runs body(t0, count, v, w, thread) for each group of `group` consecutive tiles from t0 (the last
 // one shorter); each thread has its own scratch v and w of group * v_values and group * w_values
-// values. The groups go to whichever thread is free (parallel_for_dynamic), or, when `fixed`, as
-// parallel_for splits them: the same groups to each thread on every call, for bodies that sum
-// into per-thread copies.
+// values. The groups are shared as `split` says: by parallel_for_dynamic, or as parallel_for
+// splits them.
 template <typename T, typename Body>
-void for_each_group(Index tiles, Index group, Index v_values, Index w_values, bool fixed,
+void for_each_group(Index tiles, Index group, Index v_values, Index w_values, Split split,
                     Body&& body) {
   const Index ngroups = ceil_div(tiles, group);
   const auto run = [&](Index grp, T* v, T* w, int thread) {
     const Index t0 = grp * group;
     body(t0, min_index(group, tiles - t0), v, w, thread);
   };
-  if (fixed) {
+  if (split == Split::kFixed) {
     parallel_for(ngroups, [&](Index begin, Index end, int thread) {
       Buffer<T> v(group * v_values), w(group * w_values);
       for (Index grp = begin; grp < end; ++grp) run(grp, v.data(), w.data(), thread);
@@ -329,12 +334,12 @@ void correlate(const Problem& p, const T* x, const T* u, const T* bias, bool rel
   constexpr Index B = K::kBlock, L = S::kLanes;
   const Index cp = ceil_div(p.C, L) * L, nkb = ceil_div(p.K, B), kp = nkb * B;
   const Index th = ceil_div(p.OH, m), tw = ceil_div(p.OW, m), tiles = p.N * th * tw;
-  const Index group = group_size<T, m>(p, tiles, 4);
+  const Index group = group_size<T, m>(p, tiles, Split::kDynamic);
   // Values per tile in v and prod, one cache line more than the data: at a power-of-two distance
   // (16 KiB for F(2x2) with 256 channels) the micro-kernel's rows would share L1 cache sets.
   const Index vt = E * cp + 64 / Index(sizeof(T)), pt = E * kp + 64 / Index(sizeof(T));
 
-  for_each_group<T>(tiles, group, vt, pt, false,
+  for_each_group<T>(tiles, group, vt, pt, Split::kDynamic,
                     [&](Index t0, Index count, T* v, T* prod, int) {
     for (Index t = 0; t < count; ++t)
       transform_input<T, m>(p, x, t0 + t, v + t * vt, cp);
@@ -555,13 +560,13 @@ void kernel_gradient(const Problem& p, const T* x, const T* dy, T* dw, T* db) {
   if (share < wanted_group<T, m>(p) && transformed_bytes <= (Index(64) << 20))
     return kernel_gradient_split<T, m>(p, x, dy, dw, db);
 
-  const Index group = group_size<T, m>(p, tiles, 1), ngroups = ceil_div(tiles, group);
+  const Index group = group_size<T, m>(p, tiles, Split::kFixed), ngroups = ceil_div(tiles, group);
   const Index nthreads = min_index(get_num_threads(), std::max<Index>(ngroups, 1));
   const Index per_thread = E * p.C * kp + kp;  // the summed products, then db
   Buffer<T> partial(nthreads * per_thread);
   zero_partials(partial.data(), nthreads, per_thread);
 
-  for_each_group<T>(tiles, group, E * cp, E * kp, true,
+  for_each_group<T>(tiles, group, E * cp, E * kp, Split::kFixed,
                   [&](Index t0, Index count, T* v, T* d, int thread) {
     T* sum = partial.data() + thread * per_thread;
     T* db_t = sum + E * p.C * kp;
@@ -782,10 +787,10 @@ void correlate_stride2(const Problem& p, const T* x, const T* u, const T* bias, 
   const Index cp = ceil_div(p.C, L) * L, nkb = ceil_div(p.K, B), kp = nkb * B;
   const Index th = stride2_tiles(p.OH, p.pad_top, kInputGradient);
   const Index tw = stride2_tiles(p.OW, p.pad_left, kInputGradient), tiles = p.N * th * tw;
-  const Index group = group_size<T, 4>(p, tiles, 4);
+  const Index group = group_size<T, 4>(p, tiles, Split::kDynamic);
   const Index vt = E * cp + 64 / Index(sizeof(T)), pt = E * kp + 64 / Index(sizeof(T));
 
-  for_each_group<T>(tiles, group, vt, pt, false,
+  for_each_group<T>(tiles, group, vt, pt, Split::kDynamic,
                     [&](Index t0, Index count, T* v, T* prod, int) {
     for (Index t = 0; t < count; ++t)
       transform_input_stride2<T, kInputGradient>(p, x, t0 + t, v + t * vt, cp);
@@ -930,13 +935,13 @@ void kernel_gradient_stride2(const Problem& p, const T* x, const T* dy, T* dw, T
   constexpr Index B = K::kBlock, L = S::kLanes;
   const Index cp = ceil_div(p.C, L) * L, nkb = ceil_div(p.K, B), kp = nkb * B;
   const Index tiles = p.N * ceil_div(p.OH, 4) * ceil_div(p.OW, 4);
-  const Index group = group_size<T, 4>(p, tiles, 1), ngroups = ceil_div(tiles, group);
+  const Index group = group_size<T, 4>(p, tiles, Split::kFixed), ngroups = ceil_div(tiles, group);
   const Index nthreads = min_index(get_num_threads(), std::max<Index>(ngroups, 1));
   const Index per_thread = KP * p.C * kp + kp;  // the summed products, then db
   Buffer<T> partial(nthreads * per_thread);
   zero_partials(partial.data(), nthreads, per_thread);
 
-  for_each_group<T>(tiles, group, E * cp, E * kp, true,
+  for_each_group<T>(tiles, group, E * cp, E * kp, Split::kFixed,
                   [&](Index t0, Index count, T* v, T* d, int thread) {
     T* sum = partial.data() + thread * per_thread;
     for (Index t = 0; t < count; ++t) {
