@@ -237,17 +237,10 @@ enum class Split { kDynamic, kFixed };
 // on two with AVX2, the others level or faster; budgets of 384 KiB and more were slower.
 constexpr Index kGroupBytes = Index(256) << 10;
 
-// Tiles per group. Where groups are handed out (Split::kDynamic): whole micro-kernel tiles whose
-// transformed data (tile_values values each) fit in kGroupBytes, at least one micro-kernel tile,
-// and at most a quarter of a thread's share, so that when the host slows one thread down the
-// others take over its last groups. Where each group adds to the whole product sum of its thread
-// (Split::kFixed, the kernel gradient): at least as many tiles as make their transformed data as
-// large as that sum, so adding to it is not the bottleneck, and at least a few micro-kernel tiles,
-// with about the same data for both tile sizes (F(4x4) has 36 values per tile, F(2x2) 16); at
-// most a whole share. And a multiple of the threads in groups, so the fixed split gives every
-// thread the same work; groups are whole micro-kernel tiles where that gives no thread more tiles
-// (392 tiles on two threads: 8 groups of 49, not 7 of 54 and one of 14, which left one thread 216
-// and the other 176).
+// Tiles per group where each group adds into its thread's copy of the whole product sum (the
+// kernel gradient): at least as many tiles as make their transformed data as large as that sum, so
+// adding to it is not the bottleneck, and at least a few micro-kernel tiles, with about the same
+// data for both tile sizes (F(4x4) has 36 values per tile, F(2x2) 16).
 template <typename T, int m>
 Index wanted_group(const Problem& p) {
   constexpr Index NP = Tile<T>::kPixels, L = Simd<T>::kLanes, B = Tile<T>::kBlock;
@@ -255,18 +248,27 @@ Index wanted_group(const Problem& p) {
   return std::max<Index>((m == 2 ? 4 : 2) * NP, ceil_div(p.C * kp, cp + kp));
 }
 
-template <typename T, int m>
-Index group_size(const Problem& p, Index tiles, Split split, Index tile_values) {
+// Tiles per group where each group writes its own outputs (forward, input gradient): the whole
+// micro-kernel tiles whose transformed data, tile_values values each, fit in kGroupBytes, and at
+// least one micro-kernel tile.
+template <typename T>
+Index group_in_budget(Index tile_values) {
   constexpr Index NP = Tile<T>::kPixels;
-  const Index threads = get_num_threads();
-  Index target;
-  if (split == Split::kDynamic) {
-    const Index fit = kGroupBytes / (tile_values * Index(sizeof(T)));
-    const Index cached = std::max<Index>(fit / NP, 1) * NP;
-    target = std::min(cached, std::max<Index>(ceil_div(tiles, 4 * threads), 1));
-  } else {
-    target = std::min(wanted_group<T, m>(p), std::max<Index>(ceil_div(tiles, threads), 1));
-  }
+  return std::max<Index>(kGroupBytes / (tile_values * Index(sizeof(T))) / NP, 1) * NP;
+}
+
+// The size of groups of about `wanted` tiles that share `tiles` between the threads as `split`
+// says: at most a quarter of a thread's share where they are handed out, so that when the host
+// slows one thread down the others take over its last groups, and at most a whole share where they
+// are split. And a multiple of the threads in groups, so the fixed split gives every thread the
+// same work; groups are whole micro-kernel tiles where that gives no thread more tiles (392 tiles
+// on two threads: 8 groups of 49, not 7 of 54 and one of 14, which left one thread 216 and the
+// other 176).
+template <typename T>
+Index group_size(Index tiles, Index wanted, Split split) {
+  constexpr Index NP = Tile<T>::kPixels;
+  const Index threads = get_num_threads(), parts = split == Split::kDynamic ? 4 : 1;
+  const Index target = std::min(wanted, std::max<Index>(ceil_div(tiles, parts * threads), 1));
   const Index ngroups = std::max<Index>(ceil_div(ceil_div(tiles, target), threads), 1) * threads;
   const Index even = std::max<Index>(ceil_div(tiles, ngroups), 1), whole = ceil_div(even, NP) * NP;
   const auto busiest = [&](Index size) {  // tiles of the busiest thread, groups of `size`
@@ -350,7 +352,7 @@ void correlate(const Problem& p, const T* x, const T* u, const T* bias, bool rel
   // Values per tile in v and prod, one cache line more than the data: at a power-of-two distance
   // (16 KiB for F(2x2) with 256 channels) the micro-kernel's rows would share L1 cache sets.
   const Index vt = E * cp + 64 / Index(sizeof(T)), pt = E * kp + 64 / Index(sizeof(T));
-  const Index group = group_size<T, m>(p, tiles, Split::kDynamic, vt + pt);
+  const Index group = group_size<T>(tiles, group_in_budget<T>(vt + pt), Split::kDynamic);
 
   for_each_group<T>(tiles, group, vt, pt, Split::kDynamic,
                     [&](Index t0, Index count, T* v, T* prod, int) {
@@ -573,7 +575,7 @@ void kernel_gradient(const Problem& p, const T* x, const T* dy, T* dw, T* db) {
   if (share < wanted_group<T, m>(p) && transformed_bytes <= (Index(64) << 20))
     return kernel_gradient_split<T, m>(p, x, dy, dw, db);
 
-  const Index group = group_size<T, m>(p, tiles, Split::kFixed, E * (cp + kp));
+  const Index group = group_size<T>(tiles, wanted_group<T, m>(p), Split::kFixed);
   const Index ngroups = ceil_div(tiles, group);
   const Index nthreads = min_index(get_num_threads(), std::max<Index>(ngroups, 1));
   const Index per_thread = E * p.C * kp + kp;  // the summed products, then db
@@ -802,7 +804,7 @@ void correlate_stride2(const Problem& p, const T* x, const T* u, const T* bias, 
   const Index th = stride2_tiles(p.OH, p.pad_top, kInputGradient);
   const Index tw = stride2_tiles(p.OW, p.pad_left, kInputGradient), tiles = p.N * th * tw;
   const Index vt = E * cp + 64 / Index(sizeof(T)), pt = E * kp + 64 / Index(sizeof(T));
-  const Index group = group_size<T, 4>(p, tiles, Split::kDynamic, vt + pt);
+  const Index group = group_size<T>(tiles, group_in_budget<T>(vt + pt), Split::kDynamic);
 
   for_each_group<T>(tiles, group, vt, pt, Split::kDynamic,
                     [&](Index t0, Index count, T* v, T* prod, int) {
@@ -949,7 +951,7 @@ void kernel_gradient_stride2(const Problem& p, const T* x, const T* dy, T* dw, T
   constexpr Index B = K::kBlock, L = S::kLanes;
   const Index cp = ceil_div(p.C, L) * L, nkb = ceil_div(p.K, B), kp = nkb * B;
   const Index tiles = p.N * ceil_div(p.OH, 4) * ceil_div(p.OW, 4);
-  const Index group = group_size<T, 4>(p, tiles, Split::kFixed, E * (cp + kp));
+  const Index group = group_size<T>(tiles, wanted_group<T, 4>(p), Split::kFixed);
   const Index ngroups = ceil_div(tiles, group);
   const Index nthreads = min_index(get_num_threads(), std::max<Index>(ngroups, 1));
   const Index per_thread = KP * p.C * kp + kp;  // the summed products, then db
