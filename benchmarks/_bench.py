@@ -122,10 +122,14 @@ def median_seconds(fn: Callable[[], object], repeat: int, warmup: int = 2,
 
 
 def measure_peak(kind: str, isa: str, threads: int) -> float | None:
-    """GFLOP/s ("fma") or GB/s ("triad") from benchmarks/peak.cpp built for `isa`; None without g++."""
+    """GFLOP/s ("fma") or GB/s ("triad") from benchmarks/peak.cpp built for `isa`.
+
+    None where g++ is missing or the build fails.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         exe = Path(tmp) / "peak"
-        build = ["g++", "-O2", "-fopenmp", *_PEAK_FLAGS[isa], str(HERE / "peak.cpp"), "-o", str(exe)]
+        build = ["g++", "-O2", "-fopenmp", *_PEAK_FLAGS[isa], str(HERE / "peak.cpp"),
+                 "-o", str(exe)]
         try:
             subprocess.run(build, check=True, capture_output=True)
             out = subprocess.run([str(exe), kind, str(threads)], check=True, capture_output=True,

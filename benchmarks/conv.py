@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _bench  # noqa: E402
+import _bench
 
 
 @dataclass(frozen=True)
@@ -121,41 +121,48 @@ def torch_runs(shape: Shape, channels_last: bool, torch):
             "kernel_grad": grad([False, True, True])}
 
 
-def main() -> None:
-    p = _bench.parser(__doc__.splitlines()[0], "conv_results.json")
-    args, names = _bench.parse_shapes(p, SHAPES)
-    isa = _bench.set_threads(args.threads)
-
+def cells(names: list[str], torch):
+    """(name, shape, direction, cnnkit's run, PyTorch's runs by layout) per shape and direction."""
     import numpy as np
-    import torch
 
-    peak = _bench.measure_peak("fma", isa, args.threads)
-    print(f"cnnkit isa {isa}, torch {torch.__version__} ({torch.backends.cpu.get_cpu_capability()})"
-          f", threads {args.threads}, FMA peak {peak} GFLOP/s")
     rng = np.random.default_rng(0)
-
-    results, rows, ratios = [], [], {d: [] for d in DIRECTIONS}
     for name in names:
         shape = SHAPES[name]
         ours = cnnkit_runs(shape, rng)
         theirs = {fmt: torch_runs(shape, fmt == "channels_last", torch)
                   for fmt in ("nchw", "channels_last")}
         for direction in DIRECTIONS:
-            t_ours = _bench.median_seconds(ours[direction], args.repeat)
-            t_fmt = {fmt: _bench.median_seconds(runs[direction], args.repeat)
-                     for fmt, runs in theirs.items()}
-            best_fmt = min(t_fmt, key=t_fmt.get)
-            gf_ours, gf_torch = shape.flops() / t_ours / 1e9, shape.flops() / t_fmt[best_fmt] / 1e9
-            ratio = gf_ours / gf_torch
-            ratios[direction].append(ratio)
-            pct = 100 * gf_ours / peak if peak else float("nan")
-            results.append({"shape": name, "label": shape.label(), "direction": direction,
-                            "cnnkit_s": t_ours, "torch_s": t_fmt[best_fmt],
-                            "torch_format": best_fmt, "cnnkit_gflops": gf_ours,
-                            "torch_gflops": gf_torch, "ratio": ratio, "pct_peak": pct})
-            rows.append([name, shape.label(), direction, f"{gf_ours:.1f}", f"{gf_torch:.1f}",
-                         best_fmt, f"{ratio:.2f}", f"{pct:.0f}%"])
-            print(" | ".join(rows[-1]), flush=True)
+            yield (name, shape, direction, ours[direction],
+                   {fmt: runs[direction] for fmt, runs in theirs.items()})
+
+
+def main() -> None:
+    p = _bench.parser(__doc__.splitlines()[0], "conv_results.json")
+    args, names = _bench.parse_shapes(p, SHAPES)
+    isa = _bench.set_threads(args.threads)
+
+    import torch
+
+    peak = _bench.measure_peak("fma", isa, args.threads)
+    print(f"cnnkit isa {isa}, torch {torch.__version__} ({torch.backends.cpu.get_cpu_capability()})"
+          f", threads {args.threads}, FMA peak {peak} GFLOP/s")
+
+    results, rows, ratios = [], [], {d: [] for d in DIRECTIONS}
+    for name, shape, direction, ours, theirs in cells(names, torch):
+        t_ours = _bench.median_seconds(ours, args.repeat)
+        t_fmt = {fmt: _bench.median_seconds(run, args.repeat) for fmt, run in theirs.items()}
+        best_fmt = min(t_fmt, key=t_fmt.get)
+        gf_ours, gf_torch = shape.flops() / t_ours / 1e9, shape.flops() / t_fmt[best_fmt] / 1e9
+        ratio = gf_ours / gf_torch
+        ratios[direction].append(ratio)
+        pct = 100 * gf_ours / peak if peak else float("nan")
+        results.append({"shape": name, "label": shape.label(), "direction": direction,
+                        "cnnkit_s": t_ours, "torch_s": t_fmt[best_fmt],
+                        "torch_format": best_fmt, "cnnkit_gflops": gf_ours,
+                        "torch_gflops": gf_torch, "ratio": ratio, "pct_peak": pct})
+        rows.append([name, shape.label(), direction, f"{gf_ours:.1f}", f"{gf_torch:.1f}",
+                     best_fmt, f"{ratio:.2f}", f"{pct:.0f}%"])
+        print(" | ".join(rows[-1]), flush=True)
 
     every = [r for d in DIRECTIONS for r in ratios[d]]
     summary = {d: _bench.geomean(ratios[d]) for d in DIRECTIONS}

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _bench  # noqa: E402
+import _bench
 
 # (N, H, W, C) inputs of the 2x2 max-pooling layers of the seed models.
 SHAPES = {

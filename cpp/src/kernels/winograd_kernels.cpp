@@ -628,7 +628,6 @@ struct Stride2 {
   static constexpr int kTile = 4, kPositions = 81, kKernelPositions = 36;
   static constexpr int kEvenOdd(int a, int v) { return 25 + a * 4 + v; }
   static constexpr int kOddEven(int t, int b) { return 45 + t * 5 + b; }
-  // Per kernel position: first patch position, step between its rows' positions, rows per tile.
   // Per kernel position: first patch position, step between its rows' positions, and log2 of
   // its rows per tile (a shift, not a division, per row).
   struct Gemm {
