@@ -37,6 +37,7 @@ def round_seconds(fn: Callable[[], object], threads: int, calls: int = CALLS_PER
 
 
 def control_product() -> Callable[[], object]:
+    """The control: a product that stays in each core's L2 (see the module docstring)."""
     import numpy as np
 
     from cnnkit import ops
@@ -57,6 +58,7 @@ class Scaling:
 
 def scaling(fn: Callable[[], object], control: Callable[[], object], threads: int,
             rounds: int) -> Scaling:
+    """`rounds` rounds of fn at 1 and `threads` threads, each followed by the control's round."""
     result = Scaling([], [], [])
     for _ in range(rounds):
         one, many = round_seconds(fn, 1), round_seconds(fn, threads)
@@ -91,13 +93,12 @@ def main() -> None:
         best_fmt = min(s_fmt, key=lambda fmt: statistics.median(s_fmt[fmt].times))
         s_torch = s_fmt[best_fmt]
         controls = s_ours.controls + s_torch.controls
-        results.append({
-            "shape": name, "label": shape.label(), "direction": direction,
-            "cnnkit_speedup": statistics.median(s_ours.ratios),
-            "torch_speedup": statistics.median(s_torch.ratios), "torch_format": best_fmt,
-            "control_speedup": statistics.median(controls),
-            "rounds": {"cnnkit": s_ours.ratios, "torch": s_torch.ratios, "control": controls}})
-        r = results[-1]
+        r = {"shape": name, "label": shape.label(), "direction": direction,
+             "cnnkit_speedup": statistics.median(s_ours.ratios),
+             "torch_speedup": statistics.median(s_torch.ratios), "torch_format": best_fmt,
+             "control_speedup": statistics.median(controls),
+             "rounds": {"cnnkit": s_ours.ratios, "torch": s_torch.ratios, "control": controls}}
+        results.append(r)
         rows.append([name, shape.label(), direction, f"{r['cnnkit_speedup']:.2f}",
                      f"{r['torch_speedup']:.2f}", best_fmt, f"{r['control_speedup']:.2f}"])
         print(" | ".join(rows[-1]), flush=True)
