@@ -40,12 +40,13 @@ _PEAK_FLAGS = {
 }
 
 
-def parser(description: str, default_out: str) -> argparse.ArgumentParser:
+def parser(description: str, default_out: str,
+           repeat_help: str = "timed runs per measurement (median)") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--threads", type=int, default=1, help="threads for both libraries")
     p.add_argument("--isa", choices=sorted(_TORCH_ISA_ENV), default=None,
                    help="cap the instruction set of cnnkit and PyTorch (default: best here)")
-    p.add_argument("--repeat", type=int, default=9, help="timed runs per measurement (median)")
+    p.add_argument("--repeat", type=int, default=9, help=repeat_help)
     p.add_argument("--json", default=default_out, help="where to write the results")
     p.add_argument("--clock", choices=("wall", "process"), default="wall",
                    help="process: CPU time of this process, steadier on a busy machine "

@@ -98,7 +98,8 @@ def scaling(fn: Callable[[], object], control: Control, wanted: int, threshold: 
 
 
 def main() -> None:
-    p = _bench.parser(__doc__.splitlines()[0], "scaling_results.json")
+    p = _bench.parser(__doc__.splitlines()[0], "scaling_results.json",
+                      repeat_help="clean rounds wanted per cell (at most three times as many run)")
     p.set_defaults(threads=2)
     p.add_argument("--clean", type=float, default=0.9,
                    help="a round is clean when the control's speed-up on both sides of it is at "
