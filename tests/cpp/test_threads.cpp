@@ -1,4 +1,6 @@
 // Thread-count invariance and reproducibility of the parallel kernels.
+#include <omp.h>
+
 #include <atomic>
 
 #include "cnnkit/conv2d.hpp"
@@ -46,6 +48,22 @@ TEST_F(ThreadCount, DynamicLoopHandsOutEveryItemOnce) {
         EXPECT_EQ(seen[i], 1) << "item " << i << " of " << count << ", " << threads << " threads";
     }
   }
+}
+
+// OpenMP may give a team fewer threads than asked for: one, inside another parallel region.
+// Those threads still cover every item once.
+TEST_F(ThreadCount, SmallerTeamStillCoversEveryItem) {
+  set_num_threads(3);
+  constexpr Index kCount = 100;
+  std::vector<std::atomic<int>> seen(2 * kCount);
+#pragma omp parallel num_threads(2)
+  {
+    const Index offset = omp_get_thread_num() * kCount;
+    parallel_for(kCount, [&](Index begin, Index end, int) {
+      for (Index item = begin; item < end; ++item) ++seen[offset + item];
+    });
+  }
+  for (Index i = 0; i < 2 * kCount; ++i) EXPECT_EQ(seen[i], 1) << "item " << i % kCount;
 }
 
 TEST_F(ThreadCount, ResultsAgreeAcrossThreadCountsAndRepeatBitwise) {

@@ -71,6 +71,25 @@ def test_one_and_two_threads_agree(restore_threads, isa):
         _core.set_isa(saved_isa)
 
 
+def test_kernels_cover_all_work_when_openmp_gives_fewer_threads():
+    """With OMP_THREAD_LIMIT=1 a two-thread call runs on a team of one, which does every item."""
+    code = """
+import numpy as np, cnnkit
+from cnnkit import ops
+rng = np.random.default_rng(0)
+x = rng.standard_normal((4, 14, 14, 32)).astype("f")
+kernel = rng.standard_normal((3, 3, 32, 32)).astype("f")
+dy = rng.standard_normal((4, 14, 14, 32)).astype("f")
+results = []
+for threads in (1, 2):
+    cnnkit.set_num_threads(threads)
+    kw = dict(padding="same")
+    results.append([ops.conv2d(x, kernel, **kw), *ops.conv2d_backward(x, kernel, dy, **kw)])
+print(max(float(np.abs(a - b).max() / np.abs(a).max()) for a, b in zip(*results)))
+"""
+    assert float(run_python(code, OMP_THREAD_LIMIT="1")) < 1e-6
+
+
 def test_gil_is_released_during_kernels(restore_threads):
     """Python code keeps running in another thread while a kernel computes.
 
