@@ -23,9 +23,11 @@ inline void split_range(Index count, int nthreads, int t, Index* begin, Index* e
   *end = *begin + base + (t < extra ? 1 : 0);
 }
 
-// Runs body(begin, end, thread_index) on min(count, get_num_threads()) threads, each on one
-// contiguous range, the same split on every call: per-thread partial results and the order in
-// which they are reduced are reproducible for a given thread count. Every thread runs body with
+// Runs body(begin, end, thread_index) on min(count, get_num_threads()) threads, or as many as
+// OpenMP gives the team (fewer under OMP_THREAD_LIMIT or OMP_DYNAMIC, one inside another parallel
+// region), each on one contiguous range, the same split for the same team: per-thread partial
+// results and the order in which they are reduced are reproducible for a given thread count, and
+// thread_index stays below min(count, get_num_threads()). Every thread runs body with
 // denormals flushed to zero (denormals.hpp) and gets its own control register back afterwards.
 template <typename Body>
 void parallel_for(Index count, Body&& body);

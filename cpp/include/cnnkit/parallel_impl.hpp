@@ -22,8 +22,7 @@ void parallel_for(Index count, Body&& body) {
 #pragma omp parallel num_threads(nthreads)
   {
     const FlushDenormals flush;  // on every thread of the team, restored before it leaves
-    // Split between the threads the team has, which OpenMP may make fewer than asked for
-    // (OMP_THREAD_LIMIT, OMP_DYNAMIC, or one thread when called from inside a parallel region).
+    // Split between the threads the team has, which may be fewer than asked for (parallel.hpp).
     const int t = omp_get_thread_num();
     Index begin, end;
     split_range(count, omp_get_num_threads(), t, &begin, &end);
