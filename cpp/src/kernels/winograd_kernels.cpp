@@ -191,7 +191,18 @@ void load_kernel(const T* rows, Index C, Index K, Index c, Index k0, bool backwa
     }
 }
 
-// u[e][kb][c][kBlock] = (G g G^T)[e] for input channel c and output k = kb*kBlock + lane, where
+// Values from one position of a transformed kernel u[e][kb][c][kBlock] (C input channels, K
+// output channels) to the next: the data and one cache line. At a multiple of 4 KiB apart (256 KiB
+// with 256 channels) the stores of one (c, kb), a line per position, all fall in one set of L1
+// and of L2 and evict each other. With the line, calls that are mostly i's kernel transform took
+// 25% less time on one thread and 39% less on two.
+template <typename T>
+Index position_stride(Index C, Index K) {
+  return ceil_div(K, Tile<T>::kBlock) * Tile<T>::kBlock * C + Simd<T>::kLineValues;
+}
+
+// u[e * position_stride + (kb*C + c)*kBlock + lane] = (G g G^T)[e] for input channel c and
+// output k = kb*kBlock + lane, where
 // g[i][j] = w[((i*3 + j)*C + c)*K + k] (forward), or for backward-input, where C and K are the
 // kernel's output and input channels, g[i][j] = w[(((2-i)*3 + 2-j)*K + k)*C + c]. Vectorised over
 // output channels, zero past K.
@@ -202,7 +213,7 @@ void transform_kernel(const T* w, Index C, Index K, bool backward, T* u) {
   using Vec = typename S::Vec;
   constexpr int A = X::kAlpha;
   constexpr Index B = Tile<T>::kBlock, L = S::kLanes;
-  const Index nkb = ceil_div(K, B);
+  const Index nkb = ceil_div(K, B), stride = position_stride<T>(C, K);
   Buffer<T> transposed(backward ? 9 * C * K : 0);
   const T* w_rows = kernel_rows(w, C, K, backward, transposed.data());
   // Items in u's order, blocks of K outside channels, so each position's values are written in
@@ -220,7 +231,7 @@ void transform_kernel(const T* w, Index C, Index K, bool backward, T* u) {
           for (int j = 0; j < 3; ++j)
             gg[j] = T(X::kG[a][0]) * g[0][j] + T(X::kG[a][1]) * g[1][j] + T(X::kG[a][2]) * g[2][j];
           for (int b = 0; b < A; ++b)
-            S::store(out + (a * A + b) * nkb * C * B,
+            S::store(out + (a * A + b) * stride,
                      T(X::kG[b][0]) * gg[0] + T(X::kG[b][1]) * gg[1] + T(X::kG[b][2]) * gg[2]);
         }
       }
@@ -354,6 +365,7 @@ void correlate(const Problem& p, const T* x, const T* u, const T* bias, bool rel
   constexpr Index B = K::kBlock, L = S::kLanes;
   const Index cp = ceil_div(p.C, L) * L, nkb = ceil_div(p.K, B), kp = nkb * B;
   const Index th = ceil_div(p.OH, m), tw = ceil_div(p.OW, m), tiles = p.N * th * tw;
+  const Index ustride = position_stride<T>(p.C, p.K);
   // Values per tile in v and prod, one cache line more than the data: at a power-of-two distance
   // (16 KiB for F(2x2) with 256 channels) the micro-kernel's rows would share L1 cache sets.
   const Index vt = E * cp + 64 / Index(sizeof(T)), pt = E * kp + 64 / Index(sizeof(T));
@@ -368,7 +380,7 @@ void correlate(const Problem& p, const T* x, const T* u, const T* bias, bool rel
     // operands tile-major so that each tile's transforms write and read one contiguous block.
     for (Index e = 0; e < E; ++e)
       for (Index kb = 0; kb < nkb; ++kb) {
-        const T* ublock = u + (e * nkb + kb) * p.C * B;
+        const T* ublock = u + e * ustride + kb * p.C * B;
         const T* ve = v + e * cp;
         for_each_tile(count, K::kPixels, [&](Index first, auto np) {
           constexpr int NP = decltype(np)::value;
@@ -611,8 +623,7 @@ void kernel_gradient(const Problem& p, const T* x, const T* dy, T* dw, T* db) {
 template <typename T, int m>
 void run(const Problem& p, const T* x, const T* w, bool backward, const T* bias, bool relu, T* y) {
   constexpr int E = Transforms<m>::kAlpha * Transforms<m>::kAlpha;
-  constexpr Index B = Tile<T>::kBlock;
-  Buffer<T> u(E * ceil_div(p.K, B) * B * p.C);
+  Buffer<T> u(E * position_stride<T>(p.C, p.K));
   transform_kernel<T, m>(w, p.C, p.K, backward, u.data());
   correlate<T, m>(p, x, u.data(), bias, relu, y);
 }
@@ -690,15 +701,15 @@ struct Stride2 {
   }
 };
 
-// u[kpos][kb][c][kBlock] for the 36 kernel positions of Stride2, from the kernel load_kernel
-// reads.
+// u[kpos * position_stride + (kb*C + c)*kBlock + lane] for the 36 kernel positions of Stride2,
+// from the kernel load_kernel reads.
 template <typename T>
 void transform_kernel_stride2(const T* w, Index C, Index K, bool backward, T* u) {
   using X = Stride2;
   using S = Simd<T>;
   using Vec = typename S::Vec;
   constexpr Index B = Tile<T>::kBlock, L = S::kLanes;
-  const Index nkb = ceil_div(K, B);
+  const Index nkb = ceil_div(K, B), stride = position_stride<T>(C, K);
   Buffer<T> transposed(backward ? 9 * C * K : 0);
   const T* w_rows = kernel_rows(w, C, K, backward, transposed.data());
   parallel_for(C * nkb, [&](Index begin, Index end, int) {
@@ -706,7 +717,7 @@ void transform_kernel_stride2(const T* w, Index C, Index K, bool backward, T* u)
       const Index kb = item / C, c = item % C;
       for (Index k0 = kb * B; k0 < kb * B + B; k0 += L) {
         const auto put = [&](int kpos, Vec value) {
-          S::store(u + ((kpos * nkb + kb) * C + c) * B + (k0 - kb * B), value);
+          S::store(u + kpos * stride + (kb * C + c) * B + (k0 - kb * B), value);
         };
         Vec g[3][3];
         load_kernel(w_rows, C, K, c, k0, backward, g);
@@ -807,6 +818,7 @@ void correlate_stride2(const Problem& p, const T* x, const T* u, const T* bias, 
   const Index cp = ceil_div(p.C, L) * L, nkb = ceil_div(p.K, B), kp = nkb * B;
   const Index th = stride2_tiles(p.OH, p.pad_top, kInputGradient);
   const Index tw = stride2_tiles(p.OW, p.pad_left, kInputGradient), tiles = p.N * th * tw;
+  const Index ustride = position_stride<T>(p.C, p.K);
   const Index vt = E * cp + 64 / Index(sizeof(T)), pt = E * kp + 64 / Index(sizeof(T));
   const Index group = group_size<T>(tiles, group_in_budget<T>(vt + pt), Split::kDynamic);
 
@@ -821,7 +833,7 @@ void correlate_stride2(const Problem& p, const T* x, const T* u, const T* bias, 
       const Index mask = (Index(1) << gm.log_rows) - 1;
       const auto position = [&](Index q) { return gm.first + (q & mask) * gm.step; };
       for (Index kb = 0; kb < nkb; ++kb) {
-        const T* ublock = u + (kpos * nkb + kb) * p.C * B;
+        const T* ublock = u + kpos * ustride + kb * p.C * B;
         for_each_tile(count << gm.log_rows, K::kPixels, [&](Index first, auto np) {
           constexpr int NP = decltype(np)::value;
           Vec acc[NP][K::kVecs];
@@ -1030,7 +1042,7 @@ template <typename T>
 void conv2d_forward_winograd_stride2(const Conv2dGeometry& g, const T* x, const T* w, const T* b,
                                      bool relu, T* y) {
   const Problem p{g.N, g.H, g.W, g.C, g.OH, g.OW, g.OC, g.pad_top, g.pad_left};
-  Buffer<T> u(Stride2::kKernelPositions * ceil_div(p.K, Tile<T>::kBlock) * Tile<T>::kBlock * p.C);
+  Buffer<T> u(Stride2::kKernelPositions * position_stride<T>(p.C, p.K));
   transform_kernel_stride2<T>(w, p.C, p.K, false, u.data());
   correlate_stride2<T, false>(p, x, u.data(), b, relu, y);
 }
@@ -1046,7 +1058,7 @@ template <typename T>
 void conv2d_backward_input_winograd_stride2(const Conv2dGeometry& g, const T* dy, const T* w,
                                             T* dx) {
   const Problem p{g.N, g.OH, g.OW, g.OC, g.H, g.W, g.C, g.pad_top, g.pad_left};
-  Buffer<T> u(Stride2::kKernelPositions * ceil_div(p.K, Tile<T>::kBlock) * Tile<T>::kBlock * p.C);
+  Buffer<T> u(Stride2::kKernelPositions * position_stride<T>(p.C, p.K));
   transform_kernel_stride2<T>(w, p.C, p.K, true, u.data());
   correlate_stride2<T, true>(p, dy, u.data(), nullptr, false, dx);
 }
