@@ -368,7 +368,7 @@ void correlate(const Problem& p, const T* x, const T* u, const T* bias, bool rel
   const Index ustride = position_stride<T>(p.C, p.K);
   // Values per tile in v and prod, one cache line more than the data: at a power-of-two distance
   // (16 KiB for F(2x2) with 256 channels) the micro-kernel's rows would share L1 cache sets.
-  const Index vt = E * cp + 64 / Index(sizeof(T)), pt = E * kp + 64 / Index(sizeof(T));
+  const Index vt = E * cp + S::kLineValues, pt = E * kp + S::kLineValues;
   const Index group = group_size<T>(tiles, group_in_budget<T>(vt + pt), Split::kDynamic);
 
   for_each_group<T>(tiles, group, vt, pt, Split::kDynamic,
@@ -819,7 +819,7 @@ void correlate_stride2(const Problem& p, const T* x, const T* u, const T* bias, 
   const Index th = stride2_tiles(p.OH, p.pad_top, kInputGradient);
   const Index tw = stride2_tiles(p.OW, p.pad_left, kInputGradient), tiles = p.N * th * tw;
   const Index ustride = position_stride<T>(p.C, p.K);
-  const Index vt = E * cp + 64 / Index(sizeof(T)), pt = E * kp + 64 / Index(sizeof(T));
+  const Index vt = E * cp + S::kLineValues, pt = E * kp + S::kLineValues;
   const Index group = group_size<T>(tiles, group_in_budget<T>(vt + pt), Split::kDynamic);
 
   for_each_group<T>(tiles, group, vt, pt, Split::kDynamic,
