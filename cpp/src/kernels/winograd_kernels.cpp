@@ -150,45 +150,49 @@ inline void store_lanes(T* p, typename Simd<T>::Vec v, Index count) {
   std::memcpy(p, lanes, sizeof(T) * count);
 }
 
-// The kernel as rows[tap][c][k] (k contiguous), which load_kernel reads a vector at a time: w
-// itself forward; for backward-input, where C and K are the kernel's output and input channels
-// and w is [tap][k][c], its transpose, written to `rows` (9*C*K values). Gathered from w lane by
-// lane, K values C apart, the kernel had taken a sixth of i's input gradient.
-template <typename T>
-const T* kernel_rows(const T* w, Index C, Index K, bool backward, T* rows) {
-  if (!backward) return w;
-  // 16 x 16 blocks through a local copy: with 256 channels, w's rows and rows' rows are 1 KiB
-  // apart, so a block's 16 lines of each fall in the same 4 of L1's 64 sets.
-  constexpr Index kSide = 16;
-  const Index cb = ceil_div(C, kSide), kb = ceil_div(K, kSide);
-  parallel_for(9 * kb * cb, [&](Index begin, Index end, int) {
-    T block[kSide][kSide];
-    for (Index item = begin; item < end; ++item) {
-      const Index tap = item / (kb * cb), k0 = item / cb % kb * kSide, c0 = item % cb * kSide;
-      const Index nk = min_index(kSide, K - k0), nc = min_index(kSide, C - c0);
-      for (Index k = 0; k < nk; ++k)
-        std::memcpy(block[k], w + (tap * K + k0 + k) * C + c0, sizeof(T) * nc);
-      for (Index c = 0; c < nc; ++c) {
-        T* dst = rows + (tap * C + c0 + c) * K + k0;
-        for (Index k = 0; k < nk; ++k) dst[k] = block[k][c];
-      }
-    }
-  });
-  return rows;
-}
-
-// g[i][j] = the 3x3 kernel for input channel c and the vector of outputs from k0 (zero past K),
-// from kernel_rows: rows[((i*3 + j)*C + c)*K + k] forward, and flipped for backward-input,
-// rows[(((2-i)*3 + 2-j)*C + c)*K + k].
-template <typename T>
-void load_kernel(const T* rows, Index C, Index K, Index c, Index k0, bool backward,
-                 typename Simd<T>::Vec (&g)[3][3]) {
+// Calls body(kb, c, k0, g) for every input channel c and vector of outputs from k0 in output block
+// kb, in u's order within each thread's share (blocks of K outside channels, so each position's
+// values are written in sequence: against channels outside, i's input gradient transform took 11%
+// less time), where g[i][j] is the 3x3 kernel: w[((i*3 + j)*C + c)*K + k] forward, and for
+// backward-input, where C and K are the kernel's output and input channels and w is [tap][k][c],
+// the flipped w[(((2-i)*3 + 2-j)*K + k)*C + c]. Zero past K.
+template <typename T, typename Body>
+void for_each_kernel(const T* w, Index C, Index K, bool backward, Body&& body) {
   using S = Simd<T>;
-  for (int i = 0; i < 3; ++i)
-    for (int j = 0; j < 3; ++j) {
-      const Index tap = backward ? (2 - i) * 3 + 2 - j : i * 3 + j;
-      g[i][j] = k0 < K ? load_lanes(rows + (tap * C + c) * K + k0, K - k0) : S::zero();
-    }
+  using Vec = typename S::Vec;
+  constexpr Index B = Tile<T>::kBlock, L = S::kLanes, kSide = 16;
+  const Index nkb = ceil_div(K, B), ncb = ceil_div(C, kSide);
+  const auto run = [&](auto backward_tag) {
+    constexpr bool kBackward = decltype(backward_tag)::value;
+    parallel_for(nkb * ncb, [&](Index begin, Index end, int) {
+      // Backward: the item's kernel values as [tap][c][k], so that a vector of k is one load.
+      // Gathered from w lane by lane, K values C apart, the kernel had taken a sixth of i's input
+      // gradient; transposed through a shared buffer first, threads read lines others had written.
+      alignas(64) T block[9][kSide][B];
+      for (Index item = begin; item < end; ++item) {
+        const Index kb = item / ncb, c0 = item % ncb * kSide, nc = min_index(kSide, C - c0);
+        const Index nk = min_index(B, K - kb * B);
+        if constexpr (kBackward)
+          for (Index tap = 0; tap < 9; ++tap)
+            for (Index k = 0; k < B; ++k)
+              for (Index c = 0; c < nc; ++c)
+                block[tap][c][k] = k < nk ? w[(tap * K + kb * B + k) * C + c0 + c] : T(0);
+        for (Index c = c0; c < c0 + nc; ++c)
+          for (Index k0 = kb * B; k0 < kb * B + B; k0 += L) {
+            Vec g[3][3];
+            for (int i = 0; i < 3; ++i)
+              for (int j = 0; j < 3; ++j)
+                if constexpr (kBackward)
+                  g[i][j] = S::load(&block[(2 - i) * 3 + 2 - j][c - c0][k0 - kb * B]);
+                else
+                  g[i][j] = k0 < K ? load_lanes(w + ((i * 3 + j) * C + c) * K + k0, K - k0)
+                                   : S::zero();
+            body(kb, c, k0, g);
+          }
+      }
+    });
+  };
+  backward ? run(std::true_type{}) : run(std::false_type{});
 }
 
 // Values from one position of a transformed kernel u[e][kb][c][kBlock] (C input channels, K
@@ -202,39 +206,25 @@ Index position_stride(Index C, Index K) {
 }
 
 // u[e * position_stride + (kb*C + c)*kBlock + lane] = (G g G^T)[e] for input channel c and
-// output k = kb*kBlock + lane, where
-// g[i][j] = w[((i*3 + j)*C + c)*K + k] (forward), or for backward-input, where C and K are the
-// kernel's output and input channels, g[i][j] = w[(((2-i)*3 + 2-j)*K + k)*C + c]. Vectorised over
-// output channels, zero past K.
+// output k = kb*kBlock + lane, g as for_each_kernel gives it. Vectorised over output channels.
 template <typename T, int m>
 void transform_kernel(const T* w, Index C, Index K, bool backward, T* u) {
   using X = Transforms<m>;
   using S = Simd<T>;
   using Vec = typename S::Vec;
   constexpr int A = X::kAlpha;
-  constexpr Index B = Tile<T>::kBlock, L = S::kLanes;
-  const Index nkb = ceil_div(K, B), stride = position_stride<T>(C, K);
-  Buffer<T> transposed(backward ? 9 * C * K : 0);
-  const T* w_rows = kernel_rows(w, C, K, backward, transposed.data());
-  // Items in u's order, blocks of K outside channels, so each position's values are written in
-  // sequence: against channels outside, i's input gradient transform took 11% less time.
-  parallel_for(C * nkb, [&](Index begin, Index end, int) {
-    for (Index item = begin; item < end; ++item) {
-      const Index kb = item / C, c = item % C;
-      T* out = u + (kb * C + c) * B;
-      for (Index k0 = kb * B; k0 < kb * B + B; k0 += L, out += L) {
-        Vec g[3][3];
-        load_kernel(w_rows, C, K, c, k0, backward, g);
-        // Row a of G g, then row a of (G g) G^T: few enough vectors at once for the registers.
-        for (int a = 0; a < A; ++a) {
-          Vec gg[3];
-          for (int j = 0; j < 3; ++j)
-            gg[j] = T(X::kG[a][0]) * g[0][j] + T(X::kG[a][1]) * g[1][j] + T(X::kG[a][2]) * g[2][j];
-          for (int b = 0; b < A; ++b)
-            S::store(out + (a * A + b) * stride,
-                     T(X::kG[b][0]) * gg[0] + T(X::kG[b][1]) * gg[1] + T(X::kG[b][2]) * gg[2]);
-        }
-      }
+  constexpr Index B = Tile<T>::kBlock;
+  const Index stride = position_stride<T>(C, K);
+  for_each_kernel(w, C, K, backward, [&](Index kb, Index c, Index k0, const Vec (&g)[3][3]) {
+    T* out = u + (kb * C + c) * B + (k0 - kb * B);
+    // Row a of G g, then row a of (G g) G^T: few enough vectors at once for the registers.
+    for (int a = 0; a < A; ++a) {
+      Vec gg[3];
+      for (int j = 0; j < 3; ++j)
+        gg[j] = T(X::kG[a][0]) * g[0][j] + T(X::kG[a][1]) * g[1][j] + T(X::kG[a][2]) * g[2][j];
+      for (int b = 0; b < A; ++b)
+        S::store(out + (a * A + b) * stride,
+                 T(X::kG[b][0]) * gg[0] + T(X::kG[b][1]) * gg[1] + T(X::kG[b][2]) * gg[2]);
     }
   });
 }
@@ -702,38 +692,29 @@ struct Stride2 {
 };
 
 // u[kpos * position_stride + (kb*C + c)*kBlock + lane] for the 36 kernel positions of Stride2,
-// from the kernel load_kernel reads.
+// from the kernel for_each_kernel gives.
 template <typename T>
 void transform_kernel_stride2(const T* w, Index C, Index K, bool backward, T* u) {
   using X = Stride2;
   using S = Simd<T>;
   using Vec = typename S::Vec;
-  constexpr Index B = Tile<T>::kBlock, L = S::kLanes;
-  const Index nkb = ceil_div(K, B), stride = position_stride<T>(C, K);
-  Buffer<T> transposed(backward ? 9 * C * K : 0);
-  const T* w_rows = kernel_rows(w, C, K, backward, transposed.data());
-  parallel_for(C * nkb, [&](Index begin, Index end, int) {
-    for (Index item = begin; item < end; ++item) {
-      const Index kb = item / C, c = item % C;
-      for (Index k0 = kb * B; k0 < kb * B + B; k0 += L) {
-        const auto put = [&](int kpos, Vec value) {
-          S::store(u + kpos * stride + (kb * C + c) * B + (k0 - kb * B), value);
-        };
-        Vec g[3][3];
-        load_kernel(w_rows, C, K, c, k0, backward, g);
-        Vec rows[2][5], ee[5][5], eo[5], oe[5];
-        for (int j = 0; j < 2; ++j) X::template kernel<T>({g[0][2 * j], g[2][2 * j]}, rows[j]);
-        for (int a = 0; a < 5; ++a) X::template kernel<T>({rows[0][a], rows[1][a]}, ee[a]);
-        X::template kernel<T>({g[0][1], g[2][1]}, eo);
-        X::template kernel<T>({g[1][0], g[1][2]}, oe);
-        for (int a = 0; a < 5; ++a) {
-          for (int b = 0; b < 5; ++b) put(a * 5 + b, ee[a][b]);
-          put(25 + a, eo[a]);
-          put(30 + a, oe[a]);
-        }
-        put(35, g[1][1]);
-      }
+  constexpr Index B = Tile<T>::kBlock;
+  const Index stride = position_stride<T>(C, K);
+  for_each_kernel(w, C, K, backward, [&](Index kb, Index c, Index k0, const Vec (&g)[3][3]) {
+    const auto put = [&](int kpos, Vec value) {
+      S::store(u + kpos * stride + (kb * C + c) * B + (k0 - kb * B), value);
+    };
+    Vec rows[2][5], ee[5][5], eo[5], oe[5];
+    for (int j = 0; j < 2; ++j) X::template kernel<T>({g[0][2 * j], g[2][2 * j]}, rows[j]);
+    for (int a = 0; a < 5; ++a) X::template kernel<T>({rows[0][a], rows[1][a]}, ee[a]);
+    X::template kernel<T>({g[0][1], g[2][1]}, eo);
+    X::template kernel<T>({g[1][0], g[1][2]}, oe);
+    for (int a = 0; a < 5; ++a) {
+      for (int b = 0; b < 5; ++b) put(a * 5 + b, ee[a][b]);
+      put(25 + a, eo[a]);
+      put(30 + a, oe[a]);
     }
+    put(35, g[1][1]);
   });
 }
 
